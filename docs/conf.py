@@ -1,0 +1,57 @@
+"""Sphinx configuration for kapproto's documentation."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version as _version
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
+project = "kapproto"
+author = "kapproto developers"
+copyright = "2026, kapproto developers"
+release = _version("kapproto")
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.viewcode",
+    "sphinx.ext.doctest",
+    "kapproto_docs",
+]
+source_suffix = {".md": "markdown"}
+myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
+myst_heading_anchors = 3
+exclude_patterns = ["_build", "conftest.py"]
+
+html_theme = "furo"
+html_title = "kapproto"
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_ivar = True
+
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", None),
+}
+# The build must not need the network: intersphinx inventories are not fetched.
+intersphinx_disabled_reftypes = ["*"]
+
+nitpicky = True
+nitpick_ignore_regex = [
+    # third-party types with no reachable inventory offline
+    (
+        r"py:.*",
+        r"(pint|cattrs|attrs|hypothesis|datetime|decimal|zoneinfo|enum|typing|collections)\..*",
+    ),
+    (r"py:.*", r"(Quantity|UnitRegistry|Converter|SearchStrategy|Decimal|ZoneInfo|T|C|Self)"),
+    (r"py:class", r"(_io\..*|argparse\..*|pathlib\..*|os\.PathLike.*)"),
+    (r"py:.*", r"(optional|callable|iterable|mapping|sequence)"),
+]

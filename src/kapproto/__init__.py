@@ -1,0 +1,122 @@
+"""kapproto: a typed vocabulary for Ketamine-Assisted Psychotherapy (KAP) protocols.
+
+Sessions and courses, routes, unit-checked doses, vital-sign monitoring,
+screening questionnaires and eligibility rules, integration-plan templates,
+and a check of a real session record against the protocol it ran under.
+
+Built-in clinical numbers are reference defaults with citations, not medical
+advice; every limit is a protocol parameter a clinic sets in its own file.
+
+The namespace is flat and lazy: ``import kapproto`` is cheap, and each name
+loads its module on first access.
+
+Example:
+    >>> import kapproto
+    >>> kapproto.format_quantity(kapproto.quantity("0.5 mg"))
+    '0.5 mg'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Where each public name lives. Grouped by domain, as __all__ is.
+_NAMES: dict[str, str] = {
+    # errors
+    "KapprotoError": "kapproto.exceptions",
+    "ValidationError": "kapproto.exceptions",
+    "UnitError": "kapproto.exceptions",
+    "RuleError": "kapproto.exceptions",
+    "ProtocolError": "kapproto.exceptions",
+    "UnknownReferenceError": "kapproto.exceptions",
+    # units
+    "quantity": "kapproto.units",
+    "format_quantity": "kapproto.units",
+    "to_ucum": "kapproto.units",
+    "use_registry": "kapproto.units",
+    # codes and findings
+    "Coding": "kapproto._codes",
+    "Finding": "kapproto._findings",
+    "Severity": "kapproto._findings",
+    "finding_catalogue": "kapproto._findings",
+    # serialization
+    "to_json": "kapproto.serialization",
+    "from_json": "kapproto.serialization",
+    "to_dict": "kapproto.serialization",
+    "from_dict": "kapproto.serialization",
+}
+
+# Public submodules, imported on first attribute access.
+_SUBMODULES = frozenset(
+    {
+        "exceptions",
+        "units",
+        "serialization",
+        "instruments",
+        "screening",
+        "fhir",
+        "testing",
+        "synthetic",
+        "tabular",
+        "cli",
+    }
+)
+
+__all__ = [
+    # errors
+    "KapprotoError",
+    "ProtocolError",
+    "RuleError",
+    "UnitError",
+    "UnknownReferenceError",
+    "ValidationError",
+    # units
+    "format_quantity",
+    "quantity",
+    "to_ucum",
+    "use_registry",
+    # codes and findings
+    "Coding",
+    "Finding",
+    "Severity",
+    "finding_catalogue",
+    # serialization
+    "from_dict",
+    "from_json",
+    "to_dict",
+    "to_json",
+]
+
+if TYPE_CHECKING:
+    from kapproto._codes import Coding
+    from kapproto._findings import Finding, Severity, finding_catalogue
+    from kapproto.exceptions import (
+        KapprotoError,
+        ProtocolError,
+        RuleError,
+        UnitError,
+        UnknownReferenceError,
+        ValidationError,
+    )
+    from kapproto.serialization import from_dict, from_json, to_dict, to_json
+    from kapproto.units import format_quantity, quantity, to_ucum, use_registry
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import version
+
+        value: Any = version("kapproto")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"kapproto.{name}")
+    else:
+        raise AttributeError(f"module 'kapproto' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, *_SUBMODULES, "__version__"})

@@ -1,0 +1,119 @@
+"""Protocol parameters: a value with its source and confidence.
+
+Every number in a protocol file may be written bare (``session_max = "84 mg"``)
+or with its provenance (``session_max = { value = "84 mg", source = "Spravato
+PI §2", confidence = "C" }``). An unset parameter means *not configured*.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from kapproto.exceptions import KapprotoError, ProtocolError
+
+__all__ = ["Confidence", "Parameter", "parse_parameter"]
+
+T = TypeVar("T")
+
+
+class Confidence(enum.Enum):
+    """How sure the source of a built-in number is (see CLINICAL.md).
+
+    ``C`` confirmed in the source named; ``S`` secondary source; ``DESIGN`` a
+    kapproto default with no clinical source.
+    """
+
+    C = "C"
+    S = "S"
+    DESIGN = "design"
+
+
+@attrs.frozen
+class Parameter(Generic[T]):
+    """A protocol parameter: its value, where it comes from, how sure that is.
+
+    Attributes:
+        value: The value (a quantity, a number, a flag, ...).
+        source: Citation, or ``""`` when the file gives none.
+        confidence: ``C``, ``S`` or ``design``; ``None`` when not stated.
+    """
+
+    value: T
+    source: str = ""
+    confidence: Confidence | None = None
+
+    def cite(self, name: str) -> str:
+        """A short text naming the parameter and its source, for findings."""
+        return f"{name} ({self.source})" if self.source else name
+
+
+_KEYS = frozenset({"value", "source", "confidence"})
+
+
+def parse_parameter(
+    raw: object,
+    parse_value: Callable[[object, str], T],
+    *,
+    path: str,
+    extra_keys: frozenset[str] = frozenset(),
+) -> tuple[Parameter[T], dict[str, Any]]:
+    """Read a bare value or a ``{value, source, confidence, ...}`` table.
+
+    Args:
+        raw: What the file holds for the parameter.
+        parse_value: Turns the bare value into ``T``; called with ``(value, path)``.
+        path: JSON path of the parameter, for errors.
+        extra_keys: Further keys allowed in the table (``anchor``, ``at``, ...),
+            returned in the second element.
+
+    Returns:
+        The parameter and a dict of the extra keys found.
+
+    Raises:
+        ProtocolError: An unknown key, an unknown confidence or a bad value.
+    """
+    if (isinstance(raw, Mapping) and "value" in raw) or (
+        isinstance(raw, Mapping) and set(raw) & (_KEYS - {"value"}) and not extra_keys
+    ):
+        assert isinstance(raw, Mapping)
+        problems: list[tuple[str, str]] = []
+        unknown = sorted(set(raw) - _KEYS - extra_keys)
+        problems += [
+            (f"{path}.{k}", f"unknown key {k!r}; expected value, source, confidence")
+            for k in unknown
+        ]
+        source = raw.get("source", "")
+        if not isinstance(source, str):
+            problems.append((f"{path}.source", f"expected a string, got {source!r}"))
+            source = ""
+        confidence: Confidence | None = None
+        if "confidence" in raw:
+            try:
+                confidence = Confidence(raw["confidence"])
+            except ValueError:
+                problems.append(
+                    (
+                        f"{path}.confidence",
+                        f"{raw['confidence']!r} is not one of 'C', 'S', 'design'",
+                    )
+                )
+        if "value" not in raw:
+            problems.append((f"{path}.value", "required key is missing"))
+        value: Any = None
+        if "value" in raw:
+            try:
+                value = parse_value(raw["value"], f"{path}.value")
+            except KapprotoError as exc:
+                problems += exc.problems
+        if problems:
+            raise ProtocolError(problems=problems)
+        extras = {k: raw[k] for k in extra_keys if k in raw}
+        return Parameter(value, source, confidence), extras
+    try:
+        return Parameter(parse_value(raw, path)), {}
+    except KapprotoError as exc:
+        raise ProtocolError(problems=exc.problems) from None

@@ -1,0 +1,578 @@
+"""JSON in and out: one cattrs converter, schema versions and migrations.
+
+Every record goes to and from JSON through :data:`converter`. Bad input never
+leaks a cattrs, pint or ``json`` exception: it becomes one
+:class:`~kapproto.exceptions.ValidationError` that lists every problem with its
+JSON path, the value received and what was expected.
+
+Documents (sessions, courses, reports, ...) carry ``"schema":
+"kapproto.<kind>/<n>"``. An older version is upgraded by the functions
+registered with :func:`register_migration`; a newer or unknown one is refused
+with a message naming it.
+
+Canonical JSON: a quantity is ``{"value": 40, "unit": "mg"}`` in its kind's
+canonical UCUM unit (``"40 mg"`` is accepted on input); a magnitude is an
+integer when integral; datetimes are ISO 8601 with the offset as given; enum
+values are snake-case strings; unknown keys are errors.
+
+Example:
+    >>> from kapproto.serialization import converter
+    >>> from kapproto.units import Mass
+    >>> converter.structure("0.04 g", Mass)
+    <Quantity(40.0, 'milligram')>
+    >>> converter.unstructure(converter.structure({"value": 40, "unit": "mg"}, Mass), Mass)
+    {'value': 40, 'unit': 'mg'}
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import json
+import math
+import re
+import zoneinfo
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Final, TypeVar, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from kapproto import units as _units
+from kapproto.exceptions import KapprotoError, ValidationError, join_path
+
+__all__ = [
+    "configure_converter",
+    "converter",
+    "document_kind",
+    "from_dict",
+    "from_json",
+    "loads",
+    "register_document",
+    "register_hooks",
+    "register_migration",
+    "schema_of",
+    "to_dict",
+    "to_json",
+]
+
+T = TypeVar("T")
+C = TypeVar("C", bound=type)
+
+_SCHEMA = re.compile(r"^kapproto\.([a-z_]+)/(\d+)$")
+
+# kind -> (class, current version); class -> kind
+_DOCUMENTS: dict[str, tuple[type, int]] = {}
+_KIND_OF: dict[type, str] = {}
+# (kind, from_version) -> function upgrading a document dict to from_version + 1
+_MIGRATIONS: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# functions that add hooks to a converter; applied to every configured converter
+_HOOKS: list[Callable[[cattrs.Converter], None]] = []
+_CONFIGURED: list[cattrs.Converter] = []
+
+
+# --------------------------------------------------------------------------
+# Documents and migrations
+# --------------------------------------------------------------------------
+
+
+def register_document(kind: str, version: int) -> Callable[[C], C]:
+    """Class decorator: instances serialize as ``kapproto.<kind>/<version>`` documents.
+
+    Args:
+        kind: Document kind, lower-case (``"session"``).
+        version: Current schema version of that kind.
+    """
+
+    def decorate(cls: C) -> C:
+        _DOCUMENTS[kind] = (cls, version)
+        _KIND_OF[cls] = kind
+        return cls
+
+    return decorate
+
+
+def register_migration(
+    kind: str, from_version: int
+) -> Callable[
+    [Callable[[dict[str, Any]], dict[str, Any]]], Callable[[dict[str, Any]], dict[str, Any]]
+]:
+    """Decorator: register a function upgrading ``kind`` documents from ``from_version``.
+
+    The function receives the document without its ``schema`` key and returns
+    it in the shape of ``from_version + 1``. Test every migration with a stored
+    old document.
+
+    Example:
+        >>> @register_migration("example", 1)
+        ... def _rename(doc):
+        ...     doc["title"] = doc.pop("name")
+        ...     return doc
+    """
+
+    def decorate(
+        fn: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        _MIGRATIONS[(kind, from_version)] = fn
+        return fn
+
+    return decorate
+
+
+def document_kind(cls: type) -> str | None:
+    """The document kind a class serializes as, or ``None``."""
+    return _KIND_OF.get(cls)
+
+
+def schema_of(data: object) -> tuple[str, int] | None:
+    """Read ``(kind, version)`` from a document's ``schema`` key.
+
+    Raises:
+        ValidationError: ``schema`` is present but not ``kapproto.<kind>/<n>``.
+    """
+    if not isinstance(data, Mapping) or "schema" not in data:
+        return None
+    match = _SCHEMA.match(data["schema"]) if isinstance(data["schema"], str) else None
+    if match is None:
+        raise ValidationError(
+            f"schema {data['schema']!r} is not of the form 'kapproto.<kind>/<version>'",
+            path="$.schema",
+        )
+    return match.group(1), int(match.group(2))
+
+
+def _upgrade(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    _cls, current = _DOCUMENTS[kind]
+    doc = dict(data)
+    found = schema_of(doc)
+    doc.pop("schema", None)
+    if found is None:
+        return doc
+    got_kind, version = found
+    if got_kind != kind:
+        raise ValidationError(
+            f"schema 'kapproto.{got_kind}/{version}' is not a {kind} document; "
+            f"expected 'kapproto.{kind}/{current}'",
+            path="$.schema",
+        )
+    if version > current:
+        raise ValidationError(
+            f"schema 'kapproto.{kind}/{version}' is newer than this kapproto supports "
+            f"(kapproto.{kind}/{current}); upgrade kapproto",
+            path="$.schema",
+        )
+    if version < 1:
+        raise ValidationError(
+            f"unknown schema version 'kapproto.{kind}/{version}'", path="$.schema"
+        )
+    while version < current:
+        migrate = _MIGRATIONS.get((kind, version))
+        if migrate is None:
+            raise ValidationError(
+                f"no migration from 'kapproto.{kind}/{version}' to version {version + 1}",
+                path="$.schema",
+            )
+        doc = migrate(doc)
+        version += 1
+    return doc
+
+
+# --------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------
+
+
+def _type_name(tp: object) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _strict_int(value: object, _: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValidationError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _strict_float(value: object, _: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"expected a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValidationError(f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _strict_str(value: object, _: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"expected a string, got {value!r}")
+    return value
+
+
+def _strict_bool(value: object, _: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _structure_datetime(value: object, _: object) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} is not an ISO 8601 date-time such as '2026-03-02T09:00:00-07:00'"
+            ) from None
+    else:
+        raise ValidationError(f"expected an ISO 8601 date-time string, got {value!r}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError(
+            f"{value!r} is a naive date-time; give its UTC offset, e.g. '2026-03-02T09:00:00-07:00'"
+        )
+    return moment
+
+
+def _structure_date(value: object, _: object) -> _dt.date:
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"expected an ISO 8601 date such as '2026-03-02', got {value!r}")
+
+
+def _structure_zone(value: object, _: object) -> zoneinfo.ZoneInfo:
+    if isinstance(value, zoneinfo.ZoneInfo):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValidationError(f"{value!r} is not an IANA time zone such as 'America/Denver'")
+
+
+def _is_enum(tp: object) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
+    by_value = {m.value: m for m in tp}
+    allowed = ", ".join(repr(v) for v in by_value)
+
+    def structure(value: object, _: object) -> enum.Enum:
+        if isinstance(value, tp):
+            return value
+        try:
+            return by_value[value]
+        except (KeyError, TypeError):
+            raise ValidationError(
+                f"{value!r} is not a {tp.__name__}; expected one of {allowed}"
+            ) from None
+
+    return structure
+
+
+def _is_kind(tp: object) -> bool:
+    return get_origin(tp) is Annotated and any(isinstance(a, _units.Kind) for a in get_args(tp)[1:])
+
+
+def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callable[[Any], Any]]:
+    kind = next(a for a in get_args(tp)[1:] if isinstance(a, _units.Kind))
+    reg = _units.get_registry()
+    Q = reg.Quantity
+    parse_unit = _units.parse_unit
+    canonical_number = _units.canonical_number
+    factor_of = kind._factor
+    target = kind.unit
+    code = kind.canonical
+
+    def structure(value: object, _: object) -> Any:
+        if isinstance(value, Mapping):
+            if value.keys() != {"value", "unit"}:
+                extra = sorted(set(value) - {"value", "unit"})
+                missing = sorted({"value", "unit"} - set(value))
+                problems = [
+                    (f"$.{k}", "unknown key; a quantity has only 'value' and 'unit'") for k in extra
+                ]
+                problems += [(f"$.{k}", "missing") for k in missing]
+                raise ValidationError(problems=problems)
+            mag, unit = value["value"], value["unit"]
+            if not isinstance(unit, str):
+                raise ValidationError(
+                    f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
+                )
+            try:
+                info = parse_unit(unit)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.at("$.unit").problems) from None
+            factor = factor_of(info.unit._units)
+            if factor is None:
+                raise ValidationError(
+                    f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
+                    path="$.unit",
+                )
+            if isinstance(mag, bool) or not isinstance(mag, int | float) or not math.isfinite(mag):
+                raise ValidationError(f"expected a finite number, got {mag!r}", path="$.value")
+            return Q(_units._scale(float(mag), factor), target)
+        if isinstance(value, str):
+            try:
+                return _units.quantity(value, kind=kind)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.problems) from None
+        if isinstance(value, Q):
+            try:
+                return kind.check(value)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.problems) from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValidationError(
+                f"{value!r} is a bare number; a {kind.name} needs a unit, "
+                f'e.g. {{"value": {value!r}, "unit": {json.dumps(code)}}}'
+            )
+        raise ValidationError(
+            f'expected a {kind.name} such as {{"value": 40, "unit": {json.dumps(code)}}} '
+            f"or '40 {code}', got {value!r}"
+        )
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        if value._units is not target._units:
+            value = kind.check(value)
+        return {"value": canonical_number(float(value.magnitude)), "unit": code}
+
+    return structure, unstructure
+
+
+def _is_document(tp: object) -> bool:
+    return isinstance(tp, type) and tp in _KIND_OF
+
+
+def _document_structure(
+    conv: cattrs.Converter,
+) -> Callable[[type], Callable[[object, object], Any]]:
+    def factory(cls: type) -> Callable[[object, object], Any]:
+        base: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv)
+        kind = _KIND_OF[cls]
+
+        def structure(value: object, _: object) -> Any:
+            if not isinstance(value, Mapping):
+                raise ValidationError(f"expected a {kind} document (a JSON object), got {value!r}")
+            return base(_upgrade(value, kind), cls)
+
+        return structure
+
+    return factory
+
+
+def _document_unstructure(
+    conv: cattrs.Converter,
+) -> Callable[[type], Callable[[Any], dict[str, Any]]]:
+    def factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+        base: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, conv)
+        schema = f"kapproto.{_KIND_OF[cls]}/{_DOCUMENTS[_KIND_OF[cls]][1]}"
+
+        def unstructure(value: Any) -> dict[str, Any]:
+            return {"schema": schema, **base(value)}
+
+        return unstructure
+
+    return factory
+
+
+def _is_frozenset(tp: object) -> bool:
+    return tp is frozenset or get_origin(tp) is frozenset
+
+
+def _unstructure_frozenset(value: frozenset[Any]) -> list[Any]:
+    items = [converter.unstructure(v) for v in value]
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+
+
+def configure_converter(conv: cattrs.Converter) -> None:
+    """Register kapproto's hooks on a cattrs converter of your own.
+
+    Adds strict primitives (no ``"5"`` for an int, no ``true`` for a number),
+    kind-checked quantities, aware datetimes, IANA zones, snake-case enums,
+    frozensets as sorted lists, schema-versioned documents, and every hook a
+    kapproto module has registered with :func:`register_hooks`.
+
+    Args:
+        conv: A :class:`cattrs.Converter`, ideally built with
+            ``forbid_extra_keys=True`` and ``detailed_validation=True``.
+    """
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(float, _strict_float)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(bool, _strict_bool)
+    conv.register_structure_hook(_dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(_dt.datetime, lambda v: v.isoformat())
+    conv.register_structure_hook(_dt.date, _structure_date)
+    conv.register_unstructure_hook(_dt.date, lambda v: v.isoformat())
+    conv.register_structure_hook(zoneinfo.ZoneInfo, _structure_zone)
+    conv.register_unstructure_hook(zoneinfo.ZoneInfo, lambda v: v.key)
+    conv.register_structure_hook_factory(_is_enum, _enum_hook)
+    conv.register_unstructure_hook_factory(_is_enum, lambda _tp: lambda v: v.value)
+    conv.register_structure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[0])
+    conv.register_unstructure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[1])
+    conv.register_unstructure_hook_factory(_is_frozenset, lambda _tp: _unstructure_frozenset)
+    conv.register_structure_hook_factory(_is_document, _document_structure(conv))
+    conv.register_unstructure_hook_factory(_is_document, _document_unstructure(conv))
+    for add in _HOOKS:
+        add(conv)
+    _CONFIGURED.append(conv)
+
+
+def register_hooks(add: Callable[[cattrs.Converter], None]) -> Callable[[cattrs.Converter], None]:
+    """Register a function that adds hooks; applied to every configured converter.
+
+    kapproto's domain modules use it for their own records, so a converter
+    passed to :func:`configure_converter` gets them too.
+    """
+    _HOOKS.append(add)
+    for conv in _CONFIGURED:
+        add(conv)
+    return add
+
+
+converter: Final[cattrs.Converter] = cattrs.Converter(
+    forbid_extra_keys=True, detailed_validation=True
+)
+"""kapproto's converter: strict, with every kapproto hook registered."""
+configure_converter(converter)
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+def _child(node: object, key: object) -> object:
+    try:
+        return node[key]  # type: ignore[index]
+    except Exception:
+        return _MISSING
+
+
+_MISSING: Final = object()
+
+
+def _problems(exc: BaseException, path: str, node: object) -> list[tuple[str, str]]:
+    if isinstance(exc, KapprotoError):
+        return [(join_path(path, p), m) for p, m in exc.problems]
+    if isinstance(exc, ForbiddenExtraKeysError):
+        fields = ", ".join(a.name for a in attrs.fields(exc.cl)) if attrs.has(exc.cl) else ""
+        return [
+            (f"{path}.{key}", f"unknown key {key!r}; expected one of: {fields}")
+            for key in sorted(exc.extra_fields)
+        ]
+    if isinstance(exc, BaseValidationError):
+        found: list[tuple[str, str]] = []
+        for sub in exc.exceptions:
+            sub_path, sub_node = path, node
+            for note in getattr(sub, "__notes__", ()):
+                name = getattr(note, "name", None)
+                index = getattr(note, "index", None)
+                if isinstance(name, str):
+                    sub_path, sub_node = f"{path}.{name}", _child(node, name)
+                    if isinstance(sub, KeyError) and sub_node is _MISSING:
+                        found.append((sub_path, "required key is missing"))
+                        break
+                elif index is not None:
+                    sub_path, sub_node = (
+                        f"{path}[{index!r}]" if isinstance(index, str) else f"{path}[{index}]",
+                        _child(node, index),
+                    )
+            else:
+                found.extend(_problems(sub, sub_path, sub_node))
+        return found
+    expected = ""
+    value = "" if node is _MISSING else f", got {node!r}"
+    return [(path, f"{type(exc).__name__}: {exc}{expected}{value}")]
+
+
+def _validation_error(exc: BaseException, data: object) -> ValidationError:
+    problems = _problems(exc, "$", data)
+    return ValidationError(problems=problems or [("$", str(exc))])
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+
+def to_dict(obj: Any) -> Any:
+    """Unstructure a kapproto record to JSON-ready primitives (dicts, lists, str, numbers)."""
+    return converter.unstructure(obj)
+
+
+def from_dict(data: object, cls: type[T]) -> T:
+    """Build a record of type ``cls`` from JSON-like primitives.
+
+    Raises:
+        ValidationError: Every problem found, each with its JSON path.
+    """
+    try:
+        return converter.structure(data, cls)
+    except KapprotoError as exc:
+        raise ValidationError(problems=exc.problems) from None
+    except Exception as exc:
+        raise _validation_error(exc, data) from None
+
+
+def _reject_constant(name: str) -> None:
+    raise ValidationError(f"{name} is not valid JSON; numbers must be finite")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"duplicate key {key!r} in a JSON object")
+        out[key] = value
+    return out
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON strictly: no NaN or Infinity, no duplicate keys.
+
+    Raises:
+        ValidationError: The text is not valid JSON.
+    """
+    try:
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+    except KapprotoError:
+        raise
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"not valid JSON: {exc}") from None
+    except (TypeError, RecursionError) as exc:
+        raise ValidationError(f"not valid JSON: {exc}") from None
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Parse a JSON document into a record of type ``cls``.
+
+    Args:
+        text: The JSON text (``str`` or UTF-8 ``bytes``).
+        cls: The record type, e.g. ``Session``.
+
+    Raises:
+        ValidationError: Invalid JSON, or a document that does not fit ``cls``;
+            every problem is listed with its JSON path.
+    """
+    return from_dict(loads(text), cls)
+
+
+def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """Serialize a record as canonical JSON (deterministic for the same input)."""
+    return json.dumps(to_dict(obj), ensure_ascii=False, allow_nan=False, indent=indent)
