@@ -26,7 +26,7 @@ extensions = [
 source_suffix = {".md": "markdown"}
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
 myst_heading_anchors = 3
-exclude_patterns = ["_build", "conftest.py"]
+exclude_patterns = ["_build"]
 
 html_theme = "furo"
 html_title = "kapproto"

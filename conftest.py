@@ -1,4 +1,4 @@
-"""Execute every Python code block and doctest in the docs (and the README)."""
+"""Execute every Python code block and doctest in the docs and the README (Sybil)."""
 
 from doctest import ELLIPSIS, NORMALIZE_WHITESPACE
 
@@ -12,4 +12,5 @@ pytest_collect_file = Sybil(
         SkipParser(),
     ],
     patterns=["*.md"],
+    excludes=["CHANGELOG.md", "changelog.md"],
 ).pytest()
