@@ -40,6 +40,22 @@ _NAMES: dict[str, str] = {
     "Finding": "kapproto._findings",
     "Severity": "kapproto._findings",
     "finding_catalogue": "kapproto._findings",
+    # routes and dosing
+    "Route": "kapproto._routes",
+    "Formulation": "kapproto._routes",
+    "Medication": "kapproto._routes",
+    "Basis": "kapproto._routes",
+    "Bioavailability": "kapproto._routes",
+    "Administration": "kapproto._dosing",
+    # instruments
+    "Instrument": "kapproto.instruments",
+    "InstrumentResponse": "kapproto.instruments",
+    "Score": "kapproto.instruments",
+    "change": "kapproto.instruments",
+    "get_instrument": "kapproto.instruments",
+    "is_remission": "kapproto.instruments",
+    "is_response": "kapproto.instruments",
+    "score": "kapproto.instruments",
     # serialization
     "to_json": "kapproto.serialization",
     "from_json": "kapproto.serialization",
@@ -81,6 +97,22 @@ __all__ = [
     "Finding",
     "Severity",
     "finding_catalogue",
+    # routes and dosing
+    "Administration",
+    "Basis",
+    "Bioavailability",
+    "Formulation",
+    "Medication",
+    "Route",
+    # instruments
+    "Instrument",
+    "InstrumentResponse",
+    "Score",
+    "change",
+    "get_instrument",
+    "is_remission",
+    "is_response",
+    "score",
     # serialization
     "from_dict",
     "from_json",
@@ -90,7 +122,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     from kapproto._codes import Coding
+    from kapproto._dosing import Administration
     from kapproto._findings import Finding, Severity, finding_catalogue
+    from kapproto._routes import Basis, Bioavailability, Formulation, Medication, Route
     from kapproto.exceptions import (
         KapprotoError,
         ProtocolError,
@@ -98,6 +132,16 @@ if TYPE_CHECKING:
         UnitError,
         UnknownReferenceError,
         ValidationError,
+    )
+    from kapproto.instruments import (
+        Instrument,
+        InstrumentResponse,
+        Score,
+        change,
+        get_instrument,
+        is_remission,
+        is_response,
+        score,
     )
     from kapproto.serialization import from_dict, from_json, to_dict, to_json
     from kapproto.units import format_quantity, quantity, to_ucum, use_registry

@@ -1,0 +1,462 @@
+"""Routes, formulations, medications and dose bases, with their reference data.
+
+The enums are the vocabulary; what kapproto knows about each member (SNOMED CT
+code, bioavailability, onset, which routes a formulation goes by, the amount
+per nasal device, ...) is read from ``data/routes.toml``,
+``data/formulations.toml`` and ``data/medications.toml``, each fact with its
+source and confidence (CLINICAL.md §1 and §5).
+
+Example:
+    >>> from kapproto import Route, Formulation, Medication
+    >>> Route.INTRAMUSCULAR.snomed.code
+    '78421000'
+    >>> Route.INTRAVENOUS in Formulation.TROCHE.routes
+    False
+    >>> from kapproto.units import format_quantity
+    >>> format_quantity(Formulation.NASAL_SPRAY_DEVICE.device_amount(Medication.ESKETAMINE).value)
+    '28 mg'
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, TypeVar
+
+import attrs
+
+from kapproto import units as _units
+from kapproto._codes import LOINC, RXNORM, SNOMED, UCUM, Coding
+from kapproto._data import load_data
+from kapproto._params import Confidence, Parameter
+from kapproto.exceptions import KapprotoError, ValidationError
+from kapproto.units import FRACTION, MASS, Fraction, Quantity
+
+__all__ = [
+    "Basis",
+    "Bioavailability",
+    "Formulation",
+    "FormulationInfo",
+    "Medication",
+    "MedicationInfo",
+    "Route",
+    "RouteInfo",
+    "coerce_enum",
+]
+
+E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+
+_SYSTEMS: Mapping[str, str] = {"snomed": SNOMED, "rxnorm": RXNORM, "loinc": LOINC, "ucum": UCUM}
+
+
+class Basis(enum.Enum):
+    """What a recorded amount counts: the ketamine base or its hydrochloride salt.
+
+    Ketalar's strengths are stated as base: 10 mg base is 11.53 mg ketamine HCl
+    (CLINICAL.md §1.1). Each :class:`Formulation` says which basis its strength
+    is labelled as; an :class:`~kapproto.Administration` records which one its
+    amount is in.
+    """
+
+    BASE = "base"
+    HYDROCHLORIDE = "hydrochloride"
+
+
+class Medication(enum.Enum):
+    """The drug given: racemic ketamine or esketamine.
+
+    Example:
+        >>> Medication.KETAMINE.snomed.code
+        '373464007'
+        >>> Medication.ESKETAMINE.rxnorm is None
+        True
+    """
+
+    KETAMINE = "ketamine"
+    ESKETAMINE = "esketamine"
+
+    @property
+    def info(self) -> MedicationInfo:
+        """Everything ``data/medications.toml`` says about this medication."""
+        return _tables().medications[self]
+
+    @property
+    def codings(self) -> tuple[Coding, ...]:
+        """Confirmed codes only ([C] in CLINICAL.md §5.1); never a guessed code."""
+        return self.info.codings
+
+    @property
+    def snomed(self) -> Coding | None:
+        """The SNOMED CT substance code, or ``None`` where none is confirmed."""
+        return self.info.coding(SNOMED)
+
+    @property
+    def rxnorm(self) -> Coding | None:
+        """The RxNorm ingredient code, or ``None`` where none is confirmed."""
+        return self.info.coding(RXNORM)
+
+    @property
+    def display(self) -> str:
+        """How people read the medication, e.g. ``"Ketamine (racemic)"``."""
+        return self.info.display
+
+
+class Route(enum.Enum):
+    """A route of administration (SNOMED CT route codes, CLINICAL.md §5.2).
+
+    Example:
+        >>> Route.SUBLINGUAL.weight_based
+        False
+        >>> Route.SUBCUTANEOUS.bioavailability is None
+        True
+    """
+
+    INTRAVENOUS = "intravenous"
+    INTRAMUSCULAR = "intramuscular"
+    SUBCUTANEOUS = "subcutaneous"
+    SUBLINGUAL = "sublingual"
+    BUCCAL = "buccal"
+    ORAL = "oral"
+    INTRANASAL = "intranasal"
+
+    @property
+    def info(self) -> RouteInfo:
+        """Everything ``data/routes.toml`` says about this route."""
+        return _tables().routes[self]
+
+    @property
+    def snomed(self) -> Coding:
+        """The SNOMED CT route code as a :class:`~kapproto.Coding`."""
+        return self.info.snomed
+
+    @property
+    def bioavailability(self) -> Bioavailability | None:
+        """Bioavailability of racemic ketamine by this route; ``None`` if no source gives it."""
+        return self.info.bioavailability
+
+    def bioavailability_for(self, medication: Medication) -> Bioavailability | None:
+        """Bioavailability of ``medication`` by this route; ``None`` if no source gives it."""
+        return self.info.by_medication.get(medication, self.info.bioavailability)
+
+    @property
+    def onset(self) -> Parameter[str]:
+        """When effects begin, as the sources describe it, with the source."""
+        return self.info.onset
+
+    @property
+    def weight_based(self) -> bool:
+        """Whether doses by this route are usually written per body mass (mg/kg)."""
+        return self.info.weight_based.value
+
+
+class Formulation(enum.Enum):
+    """A dosage form: the routes it can go by and how its strength is labelled.
+
+    Example:
+        >>> Formulation.SOLUTION_FOR_INJECTION.basis
+        <Basis.BASE: 'base'>
+        >>> Formulation.TROCHE.allows(Route.BUCCAL)
+        True
+    """
+
+    SOLUTION_FOR_INJECTION = "solution_for_injection"
+    TROCHE = "troche"
+    RAPID_DISSOLVE_TABLET = "rapid_dissolve_tablet"
+    ORAL_SOLUTION = "oral_solution"
+    NASAL_SPRAY_DEVICE = "nasal_spray_device"
+
+    @property
+    def info(self) -> FormulationInfo:
+        """Everything ``data/formulations.toml`` says about this formulation."""
+        return _tables().formulations[self]
+
+    @property
+    def routes(self) -> frozenset[Route]:
+        """The routes this formulation can go by."""
+        return self.info.routes
+
+    def allows(self, route: Route) -> bool:
+        """Whether this formulation can go by ``route``."""
+        return route in self.info.routes
+
+    @property
+    def basis(self) -> Basis:
+        """The basis this formulation's strength is labelled as (the default of a record)."""
+        return self.info.basis.value
+
+    def device_amount(self, medication: Medication) -> Parameter[Quantity] | None:
+        """Amount per device (MASS, mg) of ``medication``, with its source; ``None`` if not a device."""
+        return self.info.device_amounts.get(medication)
+
+
+@attrs.frozen
+class Bioavailability:
+    """The fraction of a dose that reaches systemic circulation, as a range.
+
+    Attributes:
+        low: Lower end (FRACTION, %).
+        high: Upper end (FRACTION, %).
+        source: Where the range comes from.
+        confidence: How sure that source is.
+    """
+
+    low: Fraction = _units.kind_field(FRACTION)
+    high: Fraction = _units.kind_field(FRACTION)
+    source: str = ""
+    confidence: Confidence | None = None
+
+
+@attrs.frozen
+class RouteInfo:
+    """Reference data of one route (``data/routes.toml``).
+
+    Attributes:
+        route: The route.
+        snomed: SNOMED CT route code.
+        bioavailability: Racemic ketamine's range, or ``None`` where no source gives one.
+        by_medication: Ranges that differ for one medication (esketamine intranasal).
+        onset: Onset as the sources describe it.
+        weight_based: Whether doses by this route are usually per body mass.
+    """
+
+    route: Route
+    snomed: Coding
+    bioavailability: Bioavailability | None
+    by_medication: Mapping[Medication, Bioavailability]
+    onset: Parameter[str]
+    weight_based: Parameter[bool]
+
+
+@attrs.frozen
+class FormulationInfo:
+    """Reference data of one formulation (``data/formulations.toml``).
+
+    Attributes:
+        formulation: The formulation.
+        routes: Routes it can go by.
+        routes_source: Where that list comes from.
+        basis: The basis its strength is labelled as, with source.
+        device_amounts: Amount per device (MASS, mg) for each medication sold as a device.
+    """
+
+    formulation: Formulation
+    routes: frozenset[Route]
+    routes_source: str
+    basis: Parameter[Basis]
+    device_amounts: Mapping[Medication, Parameter[Quantity]]
+
+
+@attrs.frozen
+class MedicationInfo:
+    """Reference data of one medication (``data/medications.toml``).
+
+    Attributes:
+        medication: The medication.
+        display: How people read it.
+        codings: Confirmed codes (SNOMED CT, RxNorm); empty where none is confirmed.
+        hydrochloride_per_base: mg of hydrochloride salt that hold 1 mg of base.
+    """
+
+    medication: Medication
+    display: str
+    codings: tuple[Coding, ...]
+    hydrochloride_per_base: Parameter[float]
+
+    def coding(self, system: str) -> Coding | None:
+        """The code in ``system`` (a URI), or ``None``."""
+        return next((c for c in self.codings if c.system == system), None)
+
+
+def coerce_enum(tp: type[E], value: object, name: str) -> E:
+    """Return the member of ``tp`` that ``value`` is or names (its ``.value``).
+
+    Records use it in their attrs converters, so a Python caller may pass
+    ``"intravenous"`` as well as ``Route.INTRAVENOUS``.
+
+    Raises:
+        ValidationError: Neither a member nor a member's value; the path is ``$.<name>``.
+
+    Example:
+        >>> coerce_enum(Route, "oral", "route")
+        <Route.ORAL: 'oral'>
+    """
+    if isinstance(value, tp):
+        return value
+    for member in tp:
+        if member.value == value and isinstance(value, str):
+            return member
+    allowed = ", ".join(repr(m.value) for m in tp)
+    raise ValidationError(
+        f"{name}={value!r} is not a {tp.__name__}; expected one of {allowed}", path=f"$.{name}"
+    )
+
+
+# --------------------------------------------------------------------------
+# Loading the data files
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Tables:
+    routes: Mapping[Route, RouteInfo]
+    formulations: Mapping[Formulation, FormulationInfo]
+    medications: Mapping[Medication, MedicationInfo]
+
+
+class _Reader:
+    """Reads one data file, collecting every problem with its path."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[tuple[str, str]] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append((path, f"{self.name}: {message}"))
+
+    def table(self, raw: object, path: str) -> Mapping[str, Any]:
+        if isinstance(raw, Mapping):
+            return raw
+        self.fail(path, f"expected a table, got {raw!r}")
+        return {}
+
+    def sourced(self, raw: object, path: str, parse: Callable[[Any], T]) -> Parameter[T] | None:
+        """A ``{value, source, confidence, ...}`` table; source and confidence are required."""
+        entry = self.table(raw, path)
+        try:
+            value = parse(entry["value"])
+            source = entry["source"]
+            if not isinstance(source, str) or not source:
+                raise ValueError(f"source must be a non-empty string, got {source!r}")
+            return Parameter(value, source, Confidence(entry["confidence"]))
+        except KeyError as exc:
+            self.fail(path, f"missing key {exc.args[0]!r}")
+        except (KapprotoError, ValueError, TypeError) as exc:
+            self.fail(path, str(exc))
+        return None
+
+    def coding(self, raw: object, path: str, system: str) -> Coding | None:
+        """A ``{code, display, source, confidence}`` table as a confirmed :class:`Coding`."""
+        entry = self.table(raw, path)
+        checked = self.sourced({**entry, "value": entry.get("code")}, path, str)
+        if checked is None:
+            return None
+        if checked.confidence is not Confidence.C:
+            self.fail(path, "only confirmed (C) codes are listed; never a guessed code")
+            return None
+        return Coding(system, checked.value, str(entry.get("display", "")))
+
+    def members(self, tp: type[E], raw: object, path: str) -> dict[E, Mapping[str, Any]]:
+        entries = self.table(raw, path)
+        found: dict[E, Mapping[str, Any]] = {}
+        for member in tp:
+            if member.value not in entries:
+                self.fail(f"{path}.{member.value}", f"no entry for {tp.__name__}.{member.name}")
+            else:
+                found[member] = self.table(entries[member.value], f"{path}.{member.value}")
+        for key in sorted(set(entries) - {m.value for m in tp}):
+            self.fail(f"{path}.{key}", f"{key!r} is not a {tp.__name__}")
+        return found
+
+
+def _bioavailability(raw: Mapping[str, Any]) -> Bioavailability:
+    low, high = FRACTION.check(raw["low"]), FRACTION.check(raw["high"])
+    if not 0 < low.magnitude <= high.magnitude <= 100:
+        raise ValueError(f"need 0 % < low <= high <= 100 %, got {raw['low']!r}, {raw['high']!r}")
+    return Bioavailability(low, high, raw["source"], Confidence(raw["confidence"]))
+
+
+def _read_route(r: _Reader, route: Route, raw: Mapping[str, Any], path: str) -> RouteInfo | None:
+    snomed = r.coding(raw.get("snomed"), f"{path}.snomed", SNOMED)
+    bio = None
+    by_med: dict[Medication, Bioavailability] = {}
+    try:
+        if "bioavailability" in raw:
+            bio = _bioavailability(raw["bioavailability"])
+        for name, entry in raw.get("bioavailability_by_medication", {}).items():
+            by_med[Medication(name)] = _bioavailability(entry)
+    except (KeyError, ValueError, TypeError, KapprotoError) as exc:
+        r.fail(f"{path}.bioavailability", str(exc))
+    onset = r.sourced(raw.get("onset"), f"{path}.onset", str)
+    weight_based = r.sourced(raw.get("weight_based"), f"{path}.weight_based", _boolean)
+    if snomed is None or onset is None or weight_based is None:
+        return None
+    return RouteInfo(route, snomed, bio, by_med, onset, weight_based)
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _read_formulation(
+    r: _Reader, formulation: Formulation, raw: Mapping[str, Any], path: str
+) -> FormulationInfo | None:
+    routes: set[Route] = set()
+    for i, name in enumerate(raw.get("routes", [])):
+        try:
+            routes.add(Route(name))
+        except ValueError:
+            r.fail(f"{path}.routes[{i}]", f"{name!r} is not a Route")
+    if not routes:
+        r.fail(f"{path}.routes", "a formulation needs at least one route")
+    basis = r.sourced(raw.get("basis"), f"{path}.basis", Basis)
+    devices: dict[Medication, Parameter[Quantity]] = {}
+    for name, entry in r.table(raw.get("device_amount", {}), f"{path}.device_amount").items():
+        try:
+            medication = Medication(name)
+        except ValueError:
+            r.fail(f"{path}.device_amount.{name}", f"{name!r} is not a Medication")
+            continue
+        amount = r.sourced(entry, f"{path}.device_amount.{name}", MASS.check)
+        if amount is not None:
+            devices[medication] = amount
+    if basis is None or not routes:
+        return None
+    return FormulationInfo(
+        formulation, frozenset(routes), str(raw.get("routes_source", "")), basis, devices
+    )
+
+
+def _read_medication(
+    r: _Reader, medication: Medication, raw: Mapping[str, Any], path: str
+) -> MedicationInfo | None:
+    codings: list[Coding] = []
+    for i, entry in enumerate(raw.get("codes", [])):
+        where = f"{path}.codes[{i}]"
+        system = _SYSTEMS.get(r.table(entry, where).get("system", ""))
+        if system is None:
+            r.fail(f"{where}.system", f"expected one of {', '.join(_SYSTEMS)}")
+            continue
+        coding = r.coding(entry, where, system)
+        if coding is not None:
+            codings.append(coding)
+    ratio = r.sourced(raw.get("hydrochloride_per_base"), f"{path}.hydrochloride_per_base", float)
+    if ratio is None:
+        return None
+    return MedicationInfo(medication, str(raw.get("display", "")), tuple(codings), ratio)
+
+
+@cache
+def _tables() -> _Tables:
+    """Read and check the three data files once; every problem at once as ValidationError."""
+    problems: list[tuple[str, str]] = []
+
+    def read(name: str, key: str, tp: type[E], fn: Callable[..., T | None]) -> dict[E, T]:
+        r = _Reader(f"{name}.toml")
+        out = {}
+        for member, raw in r.members(tp, load_data(f"{name}.toml").get(key), f"$.{key}").items():
+            info = fn(r, member, raw, f"$.{key}.{member.value}")
+            if info is not None:
+                out[member] = info
+        problems.extend(r.problems)
+        return out
+
+    medications = read("medications", "medications", Medication, _read_medication)
+    routes = read("routes", "routes", Route, _read_route)
+    formulations = read("formulations", "formulations", Formulation, _read_formulation)
+    if problems:
+        raise ValidationError(problems=problems)
+    return _Tables(routes, formulations, medications)
