@@ -56,15 +56,6 @@ _NAMES: dict[str, str] = {
     "is_remission": "kapproto.instruments",
     "is_response": "kapproto.instruments",
     "score": "kapproto.instruments",
-    # instruments
-    "Instrument": "kapproto.instruments",
-    "InstrumentResponse": "kapproto.instruments",
-    "Score": "kapproto.instruments",
-    "change": "kapproto.instruments",
-    "get_instrument": "kapproto.instruments",
-    "is_remission": "kapproto.instruments",
-    "is_response": "kapproto.instruments",
-    "score": "kapproto.instruments",
     # serialization
     "to_json": "kapproto.serialization",
     "from_json": "kapproto.serialization",
@@ -122,15 +113,6 @@ __all__ = [
     "is_remission",
     "is_response",
     "score",
-    # instruments
-    "Instrument",
-    "InstrumentResponse",
-    "Score",
-    "change",
-    "get_instrument",
-    "is_remission",
-    "is_response",
-    "score",
     # serialization
     "from_dict",
     "from_json",
@@ -150,16 +132,6 @@ if TYPE_CHECKING:
         UnitError,
         UnknownReferenceError,
         ValidationError,
-    )
-    from kapproto.instruments import (
-        Instrument,
-        InstrumentResponse,
-        Score,
-        change,
-        get_instrument,
-        is_remission,
-        is_response,
-        score,
     )
     from kapproto.instruments import (
         Instrument,
