@@ -56,7 +56,8 @@ def test_score_unknown_instrument() -> None:
 
 def test_instruments_mapping_is_the_catalogue() -> None:
     """INSTRUMENTS maps each built-in id to the instrument get_instrument returns."""
-    assert "phq9" in INSTRUMENTS
+    expected = ["phq9", "gad7", "pcl5", "cssrs_screener", "madrs", "qids_sr16", "bdi2", "cadss"]
+    assert expected == list(INSTRUMENTS)
     assert all(INSTRUMENTS[i] is get_instrument(i) for i in INSTRUMENTS)
 
 

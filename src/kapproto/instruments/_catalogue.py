@@ -12,7 +12,16 @@ from kapproto.instruments._model import Instrument
 
 __all__ = ["BUILTIN_IDS", "INSTRUMENTS", "get_instrument", "resolve"]
 
-BUILTIN_IDS: tuple[str, ...] = ("phq9", "madrs")  # the other six follow in the next commit
+BUILTIN_IDS: tuple[str, ...] = (
+    "phq9",
+    "gad7",
+    "pcl5",
+    "cssrs_screener",
+    "madrs",
+    "qids_sr16",
+    "bdi2",
+    "cadss",
+)
 """Ids of the built-in instruments, in the order the docs list them."""
 
 
