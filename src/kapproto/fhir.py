@@ -1,0 +1,101 @@
+"""FHIR R4 (4.0.1) export and import: plain JSON-ready dicts, no FHIR library needed.
+
+:func:`to_fhir` turns an :class:`~kapproto.Administration` into a
+``MedicationAdministration`` and a :class:`~kapproto.VitalSigns` into
+vital-sign ``Observation`` s (LOINC codes, UCUM units, category
+``vital-signs``); :func:`from_fhir` reads them back, so
+``from_fhir(to_fhir(x)) == x``. Fields FHIR has no element for travel as
+extensions under :data:`EXTENSION_BASE`. :func:`validate` checks what the FHIR
+model libraries do not: UCUM codes, invariant mad-1 and required status codes.
+
+Example:
+    >>> import datetime as dt
+    >>> from kapproto import Administration, quantity
+    >>> from kapproto.fhir import from_fhir, to_fhir
+    >>> a = Administration(
+    ...     id="a1", medication="ketamine", route="intramuscular",
+    ...     formulation="solution_for_injection", amount=quantity("40 mg"),
+    ...     start=dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00"),
+    ... )
+    >>> resource = to_fhir(a)
+    >>> resource["dosage"]["route"]["coding"][0]["code"]
+    '78421000'
+    >>> resource["dosage"]["dose"]
+    {'value': 40, 'unit': 'mg', 'system': 'http://unitsofmeasure.org', 'code': 'mg'}
+    >>> from_fhir(resource) == a
+    True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kapproto._dosing import Administration
+from kapproto._fhir_common import EXTENSION_BASE, validate
+from kapproto._fhir_records import (
+    administration_from_fhir,
+    administration_to_fhir,
+    vitals_from_fhir,
+    vitals_to_fhir,
+)
+from kapproto._vitals import VitalSigns
+from kapproto.exceptions import ValidationError
+
+__all__ = ["EXTENSION_BASE", "dumps", "from_fhir", "to_fhir", "validate"]
+
+_SUPPORTED = "Administration, VitalSigns"
+
+
+def to_fhir(obj: object) -> Any:
+    """Export a kapproto record as FHIR R4 JSON-ready data.
+
+    Args:
+        obj: An :class:`~kapproto.Administration` (gives one
+            ``MedicationAdministration`` dict) or a :class:`~kapproto.VitalSigns`
+            (gives a list of ``Observation`` dicts: BP panel, heart rate,
+            respiratory rate, SpO2, each only when recorded).
+
+    Raises:
+        TypeError: ``obj`` is of a type kapproto does not export.
+    """
+    if isinstance(obj, Administration):
+        return administration_to_fhir(obj)
+    if isinstance(obj, VitalSigns):
+        return vitals_to_fhir(obj)
+    raise TypeError(f"to_fhir() supports {_SUPPORTED}; got {type(obj).__name__}")
+
+
+def from_fhir(resource: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
+    """Import a FHIR R4 resource back into a kapproto record.
+
+    Args:
+        resource: A ``MedicationAdministration`` (gives an
+            :class:`~kapproto.Administration`), or one vital-sign
+            ``Observation`` or a list of them taken at one time (gives a
+            :class:`~kapproto.VitalSigns`).
+
+    Raises:
+        ValidationError: A wrong ``resourceType``, a non-UCUM unit, a missing
+            route, an unknown route code, ...; the path is the FHIR element's
+            (``$.dosage.route.coding[0].code``).
+    """
+    if isinstance(resource, Mapping):
+        kind = resource.get("resourceType")
+        if kind == "MedicationAdministration":
+            return administration_from_fhir(resource)
+        if kind == "Observation":
+            return vitals_from_fhir(resource)
+        raise ValidationError(
+            f"resourceType={kind!r}; expected 'MedicationAdministration' or 'Observation'",
+            path="$.resourceType",
+        )
+    if isinstance(resource, list | tuple):
+        return vitals_from_fhir(resource)
+    raise ValidationError(f"expected a FHIR resource (a JSON object), got {resource!r}", path="$")
+
+
+def dumps(data: Any) -> str:
+    """Deterministic JSON text of FHIR data (sorted keys, UTF-8, two-space indent)."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
