@@ -15,70 +15,8 @@ from kapproto.instruments import INSTRUMENTS, load_instrument, score
 from kapproto.instruments._loader import instrument_from_dict
 from kapproto.testing import instrument_answers
 
-CLINIC = """
-id = "clinic_wellbeing"
-name = "Clinic wellbeing check"
-abbreviation = "CWC"
-version = "1"
-source = "Clinic SOP 12"
-
-[answers]
-min = 0
-max = 4
-source = "Clinic SOP 12"
-confidence = "design"
-
-[total]
-min = 0
-max = 16
-source = "Clinic SOP 12"
-confidence = "design"
-
-[prorate]
-max_missing = 1
-source = "Clinic SOP 12 §3: one missing item is replaced by the mean"
-
-[[items]]
-id = "sleep"
-label = "Sleep"
-
-[[items]]
-id = "mood"
-label = "Mood"
-
-[[items]]
-id = "energy"
-label = "Energy"
-
-[[items]]
-id = "safety"
-label = "Feeling safe"
-
-[[bands]]
-id = "low"
-label = "Low"
-min = 0
-max = 7
-source = "Clinic SOP 12"
-confidence = "design"
-
-[[bands]]
-id = "high"
-label = "High"
-min = 8
-max = 16
-source = "Clinic SOP 12"
-confidence = "design"
-
-[[flags]]
-id = "unsafe"
-rule = "item_at_least"
-items = ["safety"]
-at_least = 3
-description = "Feels unsafe"
-source = "Clinic SOP 12"
-confidence = "design"
-"""
+CLINIC_FILE = Path(__file__).resolve().parents[1] / "docs" / "howto" / "clinic-wellbeing.toml"
+CLINIC = CLINIC_FILE.read_text(encoding="utf-8")
 
 
 def raw(instrument_id: str) -> dict[str, Any]:

@@ -20,7 +20,10 @@ from kapproto.exceptions import KapprotoError
 __all__ = ["main"]
 
 # Modules under kapproto.cli that define `register(subparsers, listers)`.
-_COMMANDS: tuple[str, ...] = ("kapproto.cli._list",)
+_COMMANDS: tuple[str, ...] = (
+    "kapproto.cli._list",
+    "kapproto.cli._score",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
