@@ -309,7 +309,7 @@ def parse_unit(text: str) -> UnitInfo:
     """
     if not _UNITS:
         get_registry()
-    info = _UNITS.get(text)
+    info = _UNITS.get(text) if isinstance(text, str) else None
     if info is None and isinstance(text, str):
         info = _UNITS.get(text.replace(" ", ""))
     if info is None:
@@ -426,7 +426,7 @@ class Kind:
                 path=path,
             )
         mag = _finite(value.magnitude, path=path, label=label)
-        return reg.Quantity(_scale(mag, factor), target)
+        return reg.Quantity(_scale(mag, factor, path=path), target)
 
     def round(self, value: Quantity) -> Decimal:
         """Round a quantity half-even to this kind's resolution.
@@ -568,20 +568,36 @@ def _plain(q: Any) -> str:
         return repr(q)
 
 
-def _finite(value: object, *, path: str = "$", label: str = "") -> float:
+def _as_finite(value: object) -> float | None:
+    """``value`` as a finite float, or ``None`` (not a number, a bool, NaN, too large)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UnitError(f"{label}value {value!r} must be a number", path=path)
-    mag = float(value)
-    if not math.isfinite(mag):
+        return None
+    try:
+        mag = float(value)
+    except OverflowError:  # an int beyond the float range
+        return None
+    return mag if math.isfinite(mag) else None
+
+
+def _finite(value: object, *, path: str = "$", label: str = "") -> float:
+    mag = _as_finite(value)
+    if mag is None:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise UnitError(f"{label}value {value!r} must be a number", path=path)
         raise UnitError(f"{label}value {value!r} must be finite", path=path)
     return mag
 
 
-def _scale(mag: float, factor: float) -> float:
+def _scale(mag: float, factor: float, *, path: str = "$") -> float:
     if factor == 1.0:
         return mag
     # drop float noise of the conversion so 0.0007 g is 0.7 mg, not 0.7000000000000001
-    return float(format(mag * factor, ".15g"))
+    scaled = float(format(mag * factor, ".15g"))
+    if not math.isfinite(scaled):
+        raise UnitError(
+            f"value {mag!r} is out of range once converted to the canonical unit", path=path
+        )
+    return scaled
 
 
 def quantity(
