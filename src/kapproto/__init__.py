@@ -56,6 +56,35 @@ _NAMES: dict[str, str] = {
     "is_remission": "kapproto.instruments",
     "is_response": "kapproto.instruments",
     "score": "kapproto.instruments",
+    # sessions, protocols and the compliance check
+    "VitalSigns": "kapproto._vitals",
+    "Acknowledgement": "kapproto._sessions",
+    "AdverseEvent": "kapproto._sessions",
+    "AdverseEventOutcome": "kapproto._sessions",
+    "AdverseEventSeverity": "kapproto._sessions",
+    "Course": "kapproto._sessions",
+    "Reference": "kapproto._sessions",
+    "Seriousness": "kapproto._sessions",
+    "Session": "kapproto._sessions",
+    "SessionKind": "kapproto._sessions",
+    "SessionStatus": "kapproto._sessions",
+    "Anchor": "kapproto._protocols",
+    "BpThreshold": "kapproto._protocols",
+    "Monitoring": "kapproto._protocols",
+    "Observation": "kapproto._protocols",
+    "Protocol": "kapproto._protocols",
+    "Recheck": "kapproto._protocols",
+    "Schedule": "kapproto._protocols",
+    "Confidence": "kapproto._params",
+    "Parameter": "kapproto._params",
+    "Catalog": "kapproto._catalog",
+    "get_protocol": "kapproto._catalog",
+    "load_protocol": "kapproto._catalog",
+    "ComplianceReport": "kapproto._compliance",
+    "NotEvaluable": "kapproto._compliance",
+    "Status": "kapproto._compliance",
+    "check_course": "kapproto._compliance",
+    "check_session": "kapproto._compliance",
     # serialization
     "to_json": "kapproto.serialization",
     "from_json": "kapproto.serialization",
@@ -113,6 +142,35 @@ __all__ = [
     "is_remission",
     "is_response",
     "score",
+    # sessions, protocols and the compliance check
+    "Acknowledgement",
+    "AdverseEvent",
+    "AdverseEventOutcome",
+    "AdverseEventSeverity",
+    "Anchor",
+    "BpThreshold",
+    "Catalog",
+    "ComplianceReport",
+    "Confidence",
+    "Course",
+    "Monitoring",
+    "NotEvaluable",
+    "Observation",
+    "Parameter",
+    "Protocol",
+    "Recheck",
+    "Reference",
+    "Schedule",
+    "Seriousness",
+    "Session",
+    "SessionKind",
+    "SessionStatus",
+    "Status",
+    "VitalSigns",
+    "check_course",
+    "check_session",
+    "get_protocol",
+    "load_protocol",
     # serialization
     "from_dict",
     "from_json",
@@ -121,10 +179,41 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kapproto._catalog import Catalog, get_protocol, load_protocol
     from kapproto._codes import Coding
+    from kapproto._compliance import (
+        ComplianceReport,
+        NotEvaluable,
+        Status,
+        check_course,
+        check_session,
+    )
     from kapproto._dosing import Administration
     from kapproto._findings import Finding, Severity, finding_catalogue
+    from kapproto._params import Confidence, Parameter
+    from kapproto._protocols import (
+        Anchor,
+        BpThreshold,
+        Monitoring,
+        Observation,
+        Protocol,
+        Recheck,
+        Schedule,
+    )
     from kapproto._routes import Basis, Bioavailability, Formulation, Medication, Route
+    from kapproto._sessions import (
+        Acknowledgement,
+        AdverseEvent,
+        AdverseEventOutcome,
+        AdverseEventSeverity,
+        Course,
+        Reference,
+        Seriousness,
+        Session,
+        SessionKind,
+        SessionStatus,
+    )
+    from kapproto._vitals import VitalSigns
     from kapproto.exceptions import (
         KapprotoError,
         ProtocolError,

@@ -15,7 +15,7 @@ import attrs
 
 from kapproto.exceptions import KapprotoError, ProtocolError
 
-__all__ = ["Confidence", "Parameter", "parse_parameter"]
+__all__ = ["Confidence", "Parameter", "parse_parameter", "provenance"]
 
 T = TypeVar("T")
 
@@ -54,6 +54,30 @@ class Parameter(Generic[T]):
 _KEYS = frozenset({"value", "source", "confidence"})
 
 
+def provenance(raw: Mapping[str, Any], *, path: str) -> tuple[str, Confidence | None]:
+    """Read the ``source`` and ``confidence`` keys of a parameter table.
+
+    Raises:
+        ProtocolError: ``source`` is not a string or ``confidence`` is unknown.
+    """
+    problems: list[tuple[str, str]] = []
+    source = raw.get("source", "")
+    if not isinstance(source, str):
+        problems.append((f"{path}.source", f"expected a string, got {source!r}"))
+        source = ""
+    confidence: Confidence | None = None
+    if "confidence" in raw:
+        try:
+            confidence = Confidence(raw["confidence"])
+        except ValueError:
+            problems.append(
+                (f"{path}.confidence", f"{raw['confidence']!r} is not one of 'C', 'S', 'design'")
+            )
+    if problems:
+        raise ProtocolError(problems=problems)
+    return source, confidence
+
+
 def parse_parameter(
     raw: object,
     parse_value: Callable[[object, str], T],
@@ -86,21 +110,11 @@ def parse_parameter(
             (f"{path}.{k}", f"unknown key {k!r}; expected value, source, confidence")
             for k in unknown
         ]
-        source = raw.get("source", "")
-        if not isinstance(source, str):
-            problems.append((f"{path}.source", f"expected a string, got {source!r}"))
-            source = ""
-        confidence: Confidence | None = None
-        if "confidence" in raw:
-            try:
-                confidence = Confidence(raw["confidence"])
-            except ValueError:
-                problems.append(
-                    (
-                        f"{path}.confidence",
-                        f"{raw['confidence']!r} is not one of 'C', 'S', 'design'",
-                    )
-                )
+        try:
+            source, confidence = provenance(raw, path=path)
+        except KapprotoError as exc:
+            problems += exc.problems
+            source, confidence = "", None
         if "value" not in raw:
             problems.append((f"{path}.value", "required key is missing"))
         value: Any = None

@@ -22,6 +22,7 @@ __all__ = ["main"]
 # Modules under kapproto.cli that define `register(subparsers, listers)`.
 _COMMANDS: tuple[str, ...] = (
     "kapproto.cli._list",
+    "kapproto.cli._check",
     "kapproto.cli._score",
 )
 

@@ -1,0 +1,424 @@
+"""Sessions and courses: what happened, kept as recorded.
+
+A :class:`Session` is refused only when it is malformed or physically
+impossible (naive or disordered times, records outside the session, a dosing
+session with neither a dose nor a withheld reason). What is clinically wrong
+but possible is stored as recorded and reported by the checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import itertools
+import zoneinfo
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+import cattrs
+
+from kapproto._dosing import Administration
+from kapproto._findings import finding_catalogue
+from kapproto._limits import check_weight
+from kapproto._vitals import VitalSigns
+from kapproto.exceptions import ValidationError
+from kapproto.instruments import InstrumentResponse, Score
+from kapproto.screening import ScreeningReport
+from kapproto.serialization import register_document, register_hooks
+from kapproto.units import BODY_MASS, BodyMass, kind_field
+
+__all__ = [
+    "Acknowledgement",
+    "AdverseEvent",
+    "AdverseEventOutcome",
+    "AdverseEventSeverity",
+    "Course",
+    "Reference",
+    "Session",
+    "SessionKind",
+    "SessionStatus",
+    "Seriousness",
+    "aware",
+]
+
+
+def aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    """Attrs validator: a timezone-aware datetime (``None`` allowed for optional fields)."""
+    if value is None and attribute.default is None:
+        return
+    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
+        raise ValidationError(
+            f"{attribute.name}={value!r} must be a timezone-aware datetime",
+            path=f"$.{attribute.name}",
+        )
+
+
+def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(
+            f"{attribute.name}={value!r} must be a non-empty string", path=f"$.{attribute.name}"
+        )
+
+
+class SessionKind(enum.Enum):
+    """What a session was for."""
+
+    PREPARATION = "preparation"
+    DOSING = "dosing"
+    INTEGRATION = "integration"
+    FOLLOW_UP = "follow_up"
+
+
+class SessionStatus(enum.Enum):
+    """Status of a session record; corrections are new records, never edits."""
+
+    FINAL = "final"
+    AMENDED = "amended"
+    ENTERED_IN_ERROR = "entered_in_error"
+
+
+class AdverseEventSeverity(enum.Enum):
+    """Severity of an adverse event (FHIR R4 AdverseEvent.severity)."""
+
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+
+class Seriousness(enum.Enum):
+    """Whether an adverse event was serious (FHIR R4 AdverseEvent.seriousness)."""
+
+    SERIOUS = "serious"
+    NON_SERIOUS = "non_serious"
+
+
+class AdverseEventOutcome(enum.Enum):
+    """Outcome of an adverse event (FHIR R4 AdverseEvent.outcome)."""
+
+    RESOLVED = "resolved"
+    RECOVERING = "recovering"
+    ONGOING = "ongoing"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae"
+    FATAL = "fatal"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class Reference:
+    """A reference to a versioned catalogue entry (protocol, rule set, template).
+
+    Attributes:
+        id: The entry's id, e.g. ``"im-kap"``.
+        version: Its version, e.g. ``"1"``.
+    """
+
+    id: str = attrs.field(validator=_text)
+    version: str = attrs.field(validator=_text)
+
+    def __str__(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+@attrs.frozen
+class AdverseEvent:
+    """An adverse event during or after a session.
+
+    Attributes:
+        term: What happened, in the clinician's words (e.g. ``"nausea"``).
+        onset: When it began (timezone-aware).
+        severity: Mild, moderate or severe.
+        seriousness: Serious or not.
+        action_taken: What was done, if anything.
+        outcome: How it ended, if known.
+    """
+
+    term: str = attrs.field(validator=_text)
+    onset: dt.datetime = attrs.field(validator=aware)
+    severity: AdverseEventSeverity
+    seriousness: Seriousness = Seriousness.NON_SERIOUS
+    action_taken: str | None = None
+    outcome: AdverseEventOutcome = AdverseEventOutcome.UNKNOWN
+
+
+def _known_code(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value not in finding_catalogue():
+        raise ValidationError(
+            f"code={value!r} is not a finding code; see `kapproto list findings`",
+            path=f"$.{attribute.name}",
+        )
+
+
+@attrs.frozen
+class Acknowledgement:
+    """A clinician's record that they weighed a warning (e.g. pre-dose BP above 140/90).
+
+    The finding stays in the report, marked acknowledged; an acknowledgement
+    never turns an error into compliance.
+
+    Attributes:
+        code: The finding code acknowledged, e.g. ``"monitoring.bp_elevated_predose"``.
+        role: Who acknowledged it (a role, not a name), e.g. ``"prescriber"``.
+        reason: Why dosing went ahead.
+        time: When (timezone-aware).
+    """
+
+    code: str = attrs.field(validator=_known_code)
+    role: str = attrs.field(validator=_text)
+    reason: str = attrs.field(validator=_text)
+    time: dt.datetime = attrs.field(validator=aware)
+
+
+def _weight(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        check_weight(value, path="$.weight")
+
+
+@register_document("session", 1)
+@attrs.frozen(kw_only=True)
+class Session:
+    """One session of a KAP course, as recorded.
+
+    Attributes:
+        id: The session's id.
+        patient: Opaque patient id (kapproto stores no names).
+        kind: Preparation, dosing, integration or follow-up.
+        start: When the session began (timezone-aware).
+        end: When it ended; not before ``start``.
+        status: ``final``, ``amended`` (then ``supersedes`` is required) or
+            ``entered_in_error``.
+        supersedes: Id of the session record this one corrects.
+        protocol: The protocol it ran under.
+        weight: Body weight recorded for the session, a BODY_MASS in kg.
+        administrations: Doses given, each inside ``start``..``end``.
+        withheld_reason: Why no dose was given in a dosing session.
+        vitals: Vital-sign readings, each inside ``start``..``end``.
+        assessments: Instrument responses, each inside ``start``..``end``.
+        adverse_events: Adverse events.
+        acknowledgements: Warnings a clinician weighed.
+        discharged_at: When the patient was discharged, inside ``start``..``end``.
+        notes: Free text.
+    """
+
+    id: str = attrs.field(validator=_text)
+    patient: str = attrs.field(validator=_text)
+    kind: SessionKind
+    status: SessionStatus = SessionStatus.FINAL
+    supersedes: str | None = None
+    protocol: Reference | None = None
+    start: dt.datetime = attrs.field(validator=aware)
+    end: dt.datetime = attrs.field(validator=aware)
+    weight: BodyMass | None = kind_field(BODY_MASS, optional=True, default=None, validator=_weight)
+    administrations: tuple[Administration, ...] = ()
+    withheld_reason: str | None = None
+    vitals: tuple[VitalSigns, ...] = ()
+    assessments: tuple[InstrumentResponse, ...] = ()
+    adverse_events: tuple[AdverseEvent, ...] = ()
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+    discharged_at: dt.datetime | None = attrs.field(default=None, validator=aware)
+    notes: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        if self.end < self.start:
+            problems.append(
+                ("$.end", f"end {self.end.isoformat()} is before start {self.start.isoformat()}")
+            )
+        inside = self._inside
+        for i, adm in enumerate(self.administrations):
+            if not inside(adm.start) or (adm.end is not None and not inside(adm.end)):
+                problems.append(
+                    (
+                        f"$.administrations[{i}].start",
+                        "administration lies outside the session's start..end",
+                    )
+                )
+        for i, v in enumerate(self.vitals):
+            if not inside(v.time):
+                problems.append(
+                    (
+                        f"$.vitals[{i}].time",
+                        f"{v.time.isoformat()} lies outside the session's start..end",
+                    )
+                )
+        for i, a in enumerate(self.assessments):
+            if not inside(a.time):
+                problems.append(
+                    (
+                        f"$.assessments[{i}].time",
+                        f"{a.time.isoformat()} lies outside the session's start..end",
+                    )
+                )
+        if self.discharged_at is not None and not inside(self.discharged_at):
+            problems.append(
+                (
+                    "$.discharged_at",
+                    f"{self.discharged_at.isoformat()} lies outside the session's start..end",
+                )
+            )
+        ids = [a.id for a in self.administrations]
+        for i, adm_id in enumerate(ids):
+            if ids.index(adm_id) != i:
+                problems.append(
+                    (f"$.administrations[{i}].id", f"duplicate administration id {adm_id!r}")
+                )
+        if self.kind is SessionKind.DOSING:
+            if not self.administrations and not (self.withheld_reason or "").strip():
+                problems.append(
+                    (
+                        "$.withheld_reason",
+                        "a dosing session with no administration must give a withheld_reason",
+                    )
+                )
+        elif self.administrations:
+            problems.append(
+                (
+                    "$.kind",
+                    f"administrations are recorded but kind is {self.kind.value!r}; a session with a dose is 'dosing'",
+                )
+            )
+        if self.status is SessionStatus.AMENDED and not self.supersedes:
+            problems.append(
+                ("$.supersedes", "an amended session must name the session id it supersedes")
+            )
+        if self.supersedes is not None and self.supersedes == self.id:
+            problems.append(("$.supersedes", "a session cannot supersede itself"))
+        if problems:
+            raise ValidationError(problems=problems)
+
+    def _inside(self, moment: dt.datetime) -> bool:
+        return self.start <= moment <= self.end
+
+    @property
+    def first_administration(self) -> Administration | None:
+        """The earliest administration, if any."""
+        return min(self.administrations, key=lambda a: a.start, default=None)
+
+    @property
+    def last_administration(self) -> Administration | None:
+        """The latest-starting administration, if any."""
+        return max(self.administrations, key=lambda a: a.start, default=None)
+
+    def scores(self) -> Iterator[tuple[InstrumentResponse, Score]]:
+        """Each assessment with its score."""
+        for response in self.assessments:
+            yield response, response.score()
+
+
+def _fill_administration_ids(conv: cattrs.Converter) -> None:
+    """On input, an administration without ``id`` gets ``a<position>`` (``a1``, ``a2``, ...)."""
+    base = conv.get_structure_hook(Session)
+
+    def structure(value: object, cls: Any) -> Session:
+        if isinstance(value, Mapping) and isinstance(value.get("administrations"), Sequence):
+            adms = value["administrations"]
+            if any(isinstance(a, Mapping) and "id" not in a for a in adms):
+                value = {
+                    **value,
+                    "administrations": [
+                        {**a, "id": f"a{i + 1}"} if isinstance(a, Mapping) and "id" not in a else a
+                        for i, a in enumerate(adms)
+                    ],
+                }
+        result: Session = base(value, cls)
+        return result
+
+    conv.register_structure_hook(Session, structure)
+
+
+register_hooks(_fill_administration_ids)
+
+
+@register_document("course", 1)
+@attrs.frozen
+class Course:
+    """A patient's course of KAP sessions under one protocol.
+
+    Attributes:
+        id: The course's id.
+        patient: Opaque patient id; every session's ``patient`` must match.
+        protocol: The protocol the course runs under.
+        timezone: IANA zone for windows in days or weeks and for "day 1".
+        screenings: Screening reports, in the order done.
+        sessions: Sessions ordered by start.
+    """
+
+    id: str = attrs.field(validator=_text)
+    patient: str = attrs.field(validator=_text)
+    protocol: Reference
+    timezone: zoneinfo.ZoneInfo
+    screenings: tuple[ScreeningReport, ...] = ()
+    sessions: tuple[Session, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[tuple[str, str]] = []
+        ids: set[str] = set()
+        for i, s in enumerate(self.sessions):
+            if s.patient != self.patient:
+                problems.append(
+                    (
+                        f"$.sessions[{i}].patient",
+                        f"patient {s.patient!r} is not the course's patient {self.patient!r}",
+                    )
+                )
+            if s.id in ids:
+                problems.append((f"$.sessions[{i}].id", f"duplicate session id {s.id!r}"))
+            ids.add(s.id)
+            if i and s.start < self.sessions[i - 1].start:
+                problems.append((f"$.sessions[{i}].start", "sessions must be ordered by start"))
+        for i, s in enumerate(self.sessions):
+            if s.supersedes is not None and s.supersedes not in ids:
+                problems.append(
+                    (f"$.sessions[{i}].supersedes", f"no session {s.supersedes!r} in this course")
+                )
+        if problems:
+            raise ValidationError(problems=problems)
+
+    @property
+    def effective_sessions(self) -> tuple[Session, ...]:
+        """Sessions that count: not entered in error and not superseded by a later record."""
+        superseded = {s.supersedes for s in self.sessions if s.supersedes}
+        return tuple(
+            s
+            for s in self.sessions
+            if s.status is not SessionStatus.ENTERED_IN_ERROR and s.id not in superseded
+        )
+
+    @property
+    def dosing_sessions(self) -> tuple[Session, ...]:
+        """Effective dosing sessions in which a dose was given, in order."""
+        return tuple(
+            s for s in self.effective_sessions if s.kind is SessionKind.DOSING and s.administrations
+        )
+
+    def intervals(self) -> list[dt.timedelta]:
+        """Time between the first administrations of consecutive dosing sessions."""
+        starts = [
+            s.first_administration.start for s in self.dosing_sessions if s.first_administration
+        ]
+        return [b - a for a, b in itertools.pairwise(starts)]
+
+    def cumulative_exposure(self) -> dict[str, Any]:
+        """Total amount given over the course, per medication (MASS in mg)."""
+        totals: dict[str, Any] = {}
+        for s in self.dosing_sessions:
+            for adm in s.administrations:
+                key = adm.medication.value
+                totals[key] = adm.amount if key not in totals else totals[key] + adm.amount
+        return totals
+
+    def day_of(self, moment: dt.datetime) -> int:
+        """Course day of ``moment`` (day 1 is the first dosing session's date) in the course zone."""
+        first = self.dosing_sessions[0].start if self.dosing_sessions else self.sessions[0].start
+        start_day = first.astimezone(self.timezone).date()
+        return (moment.astimezone(self.timezone).date() - start_day).days + 1
+
+    def scores(self, instrument: str) -> list[tuple[dt.datetime, Score]]:
+        """Every score of ``instrument`` over the course, in time order."""
+        found = [
+            (r.time, score)
+            for s in self.effective_sessions
+            for r, score in s.scores()
+            if r.instrument == instrument
+        ]
+        return sorted(found, key=lambda pair: pair[0])
