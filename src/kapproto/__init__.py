@@ -47,6 +47,17 @@ _NAMES: dict[str, str] = {
     "Basis": "kapproto._routes",
     "Bioavailability": "kapproto._routes",
     "Administration": "kapproto._dosing",
+    "DoseSpec": "kapproto._dosing",
+    "ExposureEstimate": "kapproto._dosing",
+    "volume_for": "kapproto._dosing",
+    "infusion_rate": "kapproto._dosing",
+    "iv_equivalent": "kapproto._dosing",
+    "DoseBound": "kapproto._limits",
+    "DoseLimits": "kapproto._limits",
+    "DoseCheck": "kapproto._dose_checks",
+    "NotEvaluable": "kapproto._dose_checks",
+    "check_doses": "kapproto._dose_checks",
+    "check_dose_limits": "kapproto._dose_checks",
     # instruments
     "Instrument": "kapproto.instruments",
     "InstrumentResponse": "kapproto.instruments",
@@ -56,6 +67,18 @@ _NAMES: dict[str, str] = {
     "is_remission": "kapproto.instruments",
     "is_response": "kapproto.instruments",
     "score": "kapproto.instruments",
+    # screening
+    "Decision": "kapproto.screening",
+    "Facts": "kapproto.screening",
+    "Rule": "kapproto.screening",
+    "RuleSet": "kapproto.screening",
+    "RuleSeverity": "kapproto.screening",
+    "ScreeningFinding": "kapproto.screening",
+    "ScreeningReport": "kapproto.screening",
+    "get_ruleset": "kapproto.screening",
+    "load_ruleset": "kapproto.screening",
+    "screen": "kapproto.screening",
+    "screen_many": "kapproto.screening",
     # sessions, protocols and the compliance check
     "VitalSigns": "kapproto._vitals",
     "Acknowledgement": "kapproto._sessions",
@@ -130,9 +153,20 @@ __all__ = [
     "Administration",
     "Basis",
     "Bioavailability",
+    "DoseBound",
+    "DoseCheck",
+    "DoseLimits",
+    "DoseSpec",
+    "ExposureEstimate",
     "Formulation",
     "Medication",
+    "NotEvaluable",
     "Route",
+    "check_dose_limits",
+    "check_doses",
+    "infusion_rate",
+    "iv_equivalent",
+    "volume_for",
     # instruments
     "Instrument",
     "InstrumentResponse",
@@ -142,6 +176,18 @@ __all__ = [
     "is_remission",
     "is_response",
     "score",
+    # screening
+    "Decision",
+    "Facts",
+    "Rule",
+    "RuleSet",
+    "RuleSeverity",
+    "ScreeningFinding",
+    "ScreeningReport",
+    "get_ruleset",
+    "load_ruleset",
+    "screen",
+    "screen_many",
     # sessions, protocols and the compliance check
     "Acknowledgement",
     "AdverseEvent",
@@ -188,7 +234,15 @@ if TYPE_CHECKING:
         check_course,
         check_session,
     )
-    from kapproto._dosing import Administration
+    from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
+    from kapproto._dosing import (
+        Administration,
+        DoseSpec,
+        ExposureEstimate,
+        infusion_rate,
+        iv_equivalent,
+        volume_for,
+    )
     from kapproto._findings import Finding, Severity, finding_catalogue
     from kapproto._params import Confidence, Parameter
     from kapproto._protocols import (
@@ -200,6 +254,7 @@ if TYPE_CHECKING:
         Recheck,
         Schedule,
     )
+    from kapproto._limits import DoseBound, DoseLimits
     from kapproto._routes import Basis, Bioavailability, Formulation, Medication, Route
     from kapproto._sessions import (
         Acknowledgement,
@@ -231,6 +286,19 @@ if TYPE_CHECKING:
         is_remission,
         is_response,
         score,
+    )
+    from kapproto.screening import (
+        Decision,
+        Facts,
+        Rule,
+        RuleSet,
+        RuleSeverity,
+        ScreeningFinding,
+        ScreeningReport,
+        get_ruleset,
+        load_ruleset,
+        screen,
+        screen_many,
     )
     from kapproto.serialization import from_dict, from_json, to_dict, to_json
     from kapproto.units import format_quantity, quantity, to_ucum, use_registry
