@@ -7,17 +7,31 @@ import copy
 import datetime as dt
 import importlib
 import json
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapproto import Administration, VitalSigns, quantity
 from kapproto._routes import Formulation, Medication, Route
+from kapproto._sessions import (
+    AdverseEvent,
+    AdverseEventOutcome,
+    AdverseEventSeverity,
+    Seriousness,
+    Session,
+    SessionKind,
+)
 from kapproto.exceptions import ValidationError
 from kapproto.fhir import EXTENSION_BASE, dumps, from_fhir, to_fhir, validate
-from kapproto.testing import json_values
+from kapproto.instruments import INSTRUMENTS
+from kapproto.serialization import from_json, to_json
+from kapproto.testing import instrument_responses, json_values
+
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "sessions").glob("*.json"))
 
 T0 = dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00")
 
@@ -252,7 +266,7 @@ def test_single_observation_reads_back() -> None:
 
 def test_to_fhir_unsupported_type() -> None:
     """to_fhir of an unsupported object raises TypeError naming the supported types."""
-    with pytest.raises(TypeError, match="Administration, VitalSigns"):
+    with pytest.raises(TypeError, match="Administration, VitalSigns, Session"):
         to_fhir(object())
 
 
@@ -344,3 +358,131 @@ def test_validate_flags_ucum_mad1_and_status() -> None:
     assert ["$.status", "$.dosage", "$.extension[5].valueQuantity.code"] == [
         p.path for p in info.value.problems
     ]
+
+
+# --------------------------------------------------------------------------
+# Sessions
+# --------------------------------------------------------------------------
+
+
+def check_bundle(bundle: dict[str, Any]) -> None:
+    """Validate a Bundle and every entry with both libraries and kapproto's checks."""
+    check_with_libraries(bundle)
+    for entry in bundle["entry"]:
+        check_with_libraries(entry["resource"])
+    urls = [e["fullUrl"] for e in bundle["entry"]]
+    assert len(urls) == len(set(urls))
+    assert all(u.startswith("urn:uuid:") for u in urls)
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> Session:
+    """Dosing sessions with administrations, vitals, assessments and adverse events inside them."""
+    start = draw(moments)
+    end = start + dt.timedelta(hours=4)
+    inside = st.integers(min_value=0, max_value=120).map(lambda m: start + dt.timedelta(minutes=m))
+    admins = draw(st.lists(administrations(), max_size=3))
+    admins = [
+        attrs.evolve(
+            a,
+            id=f"a{i}",
+            start=start + dt.timedelta(minutes=i),
+            end=None if a.end is None else start + dt.timedelta(minutes=i + 40),
+        )
+        for i, a in enumerate(admins)
+    ]
+    vitals_list = [
+        attrs.evolve(v, time=draw(inside)) for v in draw(st.lists(vital_signs(), max_size=3))
+    ]
+    names = draw(st.lists(st.sampled_from(sorted(INSTRUMENTS.keys())), max_size=3))
+    assessments = [draw(instrument_responses(n, times=inside)) for n in names]
+    events = draw(
+        st.lists(
+            st.builds(
+                AdverseEvent,
+                term=st.sampled_from(["nausea", "dissociation", "hypertension"]),
+                onset=inside,
+                severity=st.sampled_from(AdverseEventSeverity),
+                seriousness=st.sampled_from(Seriousness),
+                action_taken=st.none() | st.just("observed"),
+                outcome=st.sampled_from(AdverseEventOutcome),
+            ),
+            max_size=2,
+        )
+    )
+    return Session(
+        id=draw(st.text(min_size=1, max_size=6).filter(str.strip)),
+        patient="p-001",
+        kind=SessionKind.DOSING,
+        start=start,
+        end=end,
+        weight=draw(st.none() | st.integers(40, 150).map(lambda n: quantity(n, "kg"))),
+        administrations=tuple(admins),
+        withheld_reason=None if admins else "blood pressure above limit",
+        vitals=tuple(vitals_list),
+        assessments=tuple(assessments),
+        adverse_events=tuple(events),
+    )
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_sessions_validate(path: Path) -> None:
+    """Every example session exports to a Bundle that both libraries accept."""
+    check_bundle(to_fhir(from_json(path.read_text(encoding="utf-8"), Session)))
+
+
+def test_example_session_contents() -> None:
+    """The IM example holds its Encounter, dose, weight, PHQ-9 total and references."""
+    session = from_json(EXAMPLES[0].read_text(encoding="utf-8"), Session)
+    bundle = to_fhir(session)
+    resources = [e["resource"] for e in bundle["entry"]]
+    encounter = resources[0]
+    assert ("collection", "Encounter", "finished", "AMB") == (
+        bundle["type"],
+        encounter["resourceType"],
+        encounter["status"],
+        encounter["class"]["code"],
+    )
+    mad = next(r for r in resources if r["resourceType"] == "MedicationAdministration")
+    assert ("Patient/p-001", bundle["entry"][0]["fullUrl"]) == (
+        mad["subject"]["reference"],
+        mad["context"]["reference"],
+    )
+    codes = {
+        r["code"]["coding"][0]["code"]: r
+        for r in resources
+        if r["resourceType"] == "Observation" and "coding" in r["code"]
+    }
+    assert {
+        "value": 80,
+        "unit": "kg",
+        "system": "http://unitsofmeasure.org",
+        "code": "kg",
+    } == codes["29463-7"]["valueQuantity"]
+    assert 12 == codes["44261-6"]["valueInteger"]
+    assert "44249-1" not in codes
+
+
+@settings(max_examples=5, deadline=None)
+@given(instrument_responses("madrs", times=st.just(T0)))
+def test_score_without_confirmed_code_is_text_only(madrs: Any) -> None:
+    """A MADRS total (no confirmed LOINC code) carries a text-only code, never a panel code."""
+    session = from_json(EXAMPLES[0].read_text(encoding="utf-8"), Session)
+    bundle = to_fhir(attrs.evolve(session, assessments=(madrs,)))
+    scores = [e["resource"]["code"] for e in bundle["entry"] if "derivedFrom" in e["resource"]]
+    assert [{"text": "Montgomery-Åsberg Depression Rating Scale total score"}] == scores
+
+
+@settings(max_examples=40, deadline=None)
+@given(sessions())
+def test_generated_sessions_validate(session: Session) -> None:
+    """Every entry of a generated session's Bundle validates under both libraries and kapproto."""
+    check_bundle(to_fhir(session))
+
+
+@settings(max_examples=20, deadline=None)
+@given(sessions())
+def test_session_bundle_is_deterministic(session: Session) -> None:
+    """The same session, rebuilt from its JSON, gives byte-identical FHIR JSON."""
+    rebuilt = from_json(to_json(session), Session)
+    assert dumps(to_fhir(session)) == dumps(to_fhir(rebuilt))

@@ -40,12 +40,14 @@ from kapproto._fhir_records import (
     vitals_from_fhir,
     vitals_to_fhir,
 )
+from kapproto._fhir_session import NAMESPACE, session_to_fhir
+from kapproto._sessions import Session
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
 
-__all__ = ["EXTENSION_BASE", "dumps", "from_fhir", "to_fhir", "validate"]
+__all__ = ["EXTENSION_BASE", "NAMESPACE", "dumps", "from_fhir", "to_fhir", "validate"]
 
-_SUPPORTED = "Administration, VitalSigns"
+_SUPPORTED = "Administration, VitalSigns, Session"
 
 
 def to_fhir(obj: object) -> Any:
@@ -55,7 +57,13 @@ def to_fhir(obj: object) -> Any:
         obj: An :class:`~kapproto.Administration` (gives one
             ``MedicationAdministration`` dict) or a :class:`~kapproto.VitalSigns`
             (gives a list of ``Observation`` dicts: BP panel, heart rate,
-            respiratory rate, SpO2, each only when recorded).
+            respiratory rate, SpO2, each only when recorded) or a
+            :class:`~kapproto.Session` (gives a ``collection`` ``Bundle`` dict:
+            ``Encounter``, ``MedicationAdministration`` s, vital-sign and
+            body-weight ``Observation`` s, a ``QuestionnaireResponse`` and a
+            score ``Observation`` per assessment, ``AdverseEvent`` s; entries
+            refer to each other by ``urn:uuid:`` full URLs, uuid5 of
+            :data:`NAMESPACE` and the record ids, stable for the same input).
 
     Raises:
         TypeError: ``obj`` is of a type kapproto does not export.
@@ -64,6 +72,8 @@ def to_fhir(obj: object) -> Any:
         return administration_to_fhir(obj)
     if isinstance(obj, VitalSigns):
         return vitals_to_fhir(obj)
+    if isinstance(obj, Session):
+        return session_to_fhir(obj)
     raise TypeError(f"to_fhir() supports {_SUPPORTED}; got {type(obj).__name__}")
 
 
