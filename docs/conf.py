@@ -54,4 +54,6 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Quantity|UnitRegistry|Converter|SearchStrategy|Decimal|ZoneInfo|T|C|Self)"),
     (r"py:class", r"(_io\..*|argparse\..*|pathlib\..*|os\.PathLike.*)"),
     (r"py:.*", r"(optional|callable|iterable|mapping|sequence)"),
+    # type variables of generic kapproto classes and functions
+    (r"py:.*", r"kapproto\.[a-z_.]+\.(T|C)"),
 ]

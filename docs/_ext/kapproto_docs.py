@@ -8,9 +8,10 @@ cannot drift from the data. Add a table: write a function returning
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from docutils import nodes
-from docutils.statemachine import StringList
+from docutils.core import publish_doctree
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -49,7 +50,81 @@ def _spellings() -> tuple[Sequence[str], list[Sequence[str]]]:
     ]
 
 
+def _instruments() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto.instruments import INSTRUMENTS
+
+    def cited(p: Any, unit: str = "") -> str:
+        return f"{p.value}{unit} ({p.source}) [{p.confidence.value}]"
+
+    rows: list[Sequence[str]] = []
+    for inst in INSTRUMENTS.values():
+        kinds = sorted(
+            {f"{i.min}-{i.max}" if i.kind.value == "integer" else i.kind.value for i in inst.items}
+        )
+        total = (
+            "no numeric total"
+            if inst.total_min is None
+            else f"{inst.total_min}-{inst.total_max} ({inst.total_source})"
+        )
+        bands = "; ".join(f"{b.min}-{b.max} ``{b.id}``" for b in inst.bands)
+        bands = (
+            f"{bands} ({inst.bands[0].source}) [{inst.bands[0].confidence}]" if bands else "none"
+        )
+        flags = "; ".join(
+            f"``{f.id}``: {f.description} ({f.source}) [{f.confidence}]" for f in inst.flags
+        )
+        remission = (
+            f"{inst.remission.describe()} {cited(inst.remission.threshold).split(' ', 1)[1]}"
+            if inst.remission
+            else "none"
+        )
+        loinc = ", ".join(
+            f"{what} {c.code}"
+            for what, c in (("panel", inst.loinc_panel), ("total", inst.loinc_total))
+            if c is not None
+        )
+        rows.append(
+            (
+                f"``{inst.id}``",
+                inst.abbreviation,
+                f"{len(inst.items)} x {', '.join(kinds)}",
+                total,
+                bands,
+                flags or "none",
+                "cut-point " + cited(inst.positive) if inst.positive else "none",
+                "fall >= " + cited(inst.response, " %") if inst.response else "none",
+                remission,
+                loinc or "none confirmed",
+                inst.source,
+            )
+        )
+    header = (
+        "Id",
+        "Scale",
+        "Items x answers",
+        "Total",
+        "Bands",
+        "Flags",
+        "Positive screen",
+        "Response",
+        "Remission",
+        "LOINC",
+        "Source",
+    )
+    return header, rows
+
+
+def _instrument_notes() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto.instruments import INSTRUMENTS
+
+    return ("Id", "Notes and limitations"), [
+        (f"``{i.id}``", i.notes or "none") for i in INSTRUMENTS.values()
+    ]
+
+
 TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
+    "kapproto-instruments": _instruments,
+    "kapproto-instrument-notes": _instrument_notes,
     "kapproto-findings": _findings,
     "kapproto-units": _units,
     "kapproto-unit-spellings": _spellings,
@@ -67,9 +142,12 @@ def _make_directive(make: Callable[[], tuple[Sequence[str], list[Sequence[str]]]
                 cells = [str(c).replace("\n", " ") or " " for c in row]
                 lines.append(f"   * - {cells[0]}")
                 lines.extend(f"     - {c}" for c in cells[1:])
-            container = nodes.container()
-            self.state.nested_parse(StringList(lines), self.content_offset, container)
-            return list(container.children)
+            # Parsed as reStructuredText whatever the page's own parser: a nested
+            # parse from a MyST page would read the list-table as Markdown.
+            doctree = publish_doctree(
+                "\n".join(lines), settings_overrides={"report_level": 2, "halt_level": 2}
+            )
+            return [child.deepcopy() for child in doctree.children]
 
     return TableDirective
 
