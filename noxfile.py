@@ -17,7 +17,7 @@ nox.options.error_on_missing_interpreters = False
 ROOT = Path(__file__).parent
 PYTHON = "3.11"
 # The lowest runtime versions pyproject.toml allows; tests-min runs the suite on them.
-MIN_RUNTIME = ["attrs==24.1.0", "cattrs==24.1.0", "pint==0.24"]
+MIN_RUNTIME = ["attrs==24.1.0", "cattrs==24.1.0", "pint==0.24.4"]
 
 
 def _groups(*names: str) -> list[str]:

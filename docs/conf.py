@@ -18,7 +18,6 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
     "sphinx.ext.doctest",
     "kapproto_docs",
@@ -38,11 +37,7 @@ napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_ivar = True
 
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-}
-# The build must not need the network: intersphinx inventories are not fetched.
-intersphinx_disabled_reftypes = ["*"]
+# No intersphinx: the build must not need the network.
 
 nitpicky = True
 nitpick_ignore_regex = [
@@ -51,7 +46,9 @@ nitpick_ignore_regex = [
         r"py:.*",
         r"(pint|cattrs|attrs|hypothesis|datetime|decimal|zoneinfo|enum|typing|collections)\..*",
     ),
-    (r"py:.*", r"(Quantity|UnitRegistry|Converter|SearchStrategy|Decimal|ZoneInfo|T|C|Self)"),
+    (r"py:.*", r"(Quantity|UnitRegistry|Converter|SearchStrategy|Decimal|ZoneInfo|T|C|E|K|V|Self)"),
+    (r"py:.*", r".*\.(T|C|E|K|V|Key)$"),
+    (r"py:.*", r"(builtins\.)?(str|int|float|bool|bytes|object|type|dict|list|tuple|set|frozenset|None|NoneType|Exception|ValueError|LookupError|TypeError|KeyError)"),
     (r"py:class", r"(_io\..*|argparse\..*|pathlib\..*|os\.PathLike.*)"),
     (r"py:.*", r"(optional|callable|iterable|mapping|sequence)"),
     # type variables of generic kapproto classes and functions

@@ -23,7 +23,7 @@ class Coding:
     """A code from a code system, as FHIR's ``Coding``.
 
     Attributes:
-        system: The code system URI, e.g. :data:`SNOMED`.
+        system: The code system URI, e.g. ``SNOMED``.
         code: The code, e.g. ``"78421000"``.
         display: How people read it, e.g. ``"Intramuscular route"``.
 

@@ -97,7 +97,7 @@ class KapprotoError(Exception):
 
     @property
     def entries(self) -> tuple[Problem, ...]:
-        """The same as :attr:`problems`: ``(path, message)`` pairs."""
+        """The same as ``problems``: ``(path, message)`` pairs."""
         return self.problems
 
     def at(self, prefix: str) -> Self:

@@ -132,10 +132,10 @@ def render(report: Any, protocol: Any, subject: str) -> str:
     else:
         lines += ["Findings: none", ""]
     if report.not_evaluable:
-        rows: list[Sequence[str]] = [[n.check, n.path, n.reason] for n in report.not_evaluable]
+        gaps: list[Sequence[str]] = [[n.check, n.path, n.reason] for n in report.not_evaluable]
         lines += [
             "Not evaluable (missing from the record):",
-            table(["check", "missing", "why"], rows),
+            table(["check", "missing", "why"], gaps),
             "",
         ]
     if report.not_configured:
