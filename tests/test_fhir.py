@@ -31,7 +31,13 @@ from kapproto.instruments import INSTRUMENTS
 from kapproto.serialization import from_json, to_json
 from kapproto.testing import instrument_responses, json_values
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "sessions").glob("*.json"))
+EXAMPLE_DIR = Path(__file__).parent.parent / "examples" / "sessions"
+EXAMPLES = [
+    p
+    for p in sorted(EXAMPLE_DIR.glob("*.json"))
+    if '"kapproto.session/' in p.read_text(encoding="utf-8")[:200]
+]
+IM_SESSION = EXAMPLE_DIR / "im-session.json"
 
 T0 = dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00")
 
@@ -433,7 +439,7 @@ def test_example_sessions_validate(path: Path) -> None:
 
 def test_example_session_contents() -> None:
     """The IM example holds its Encounter, dose, weight, PHQ-9 total and references."""
-    session = from_json(EXAMPLES[0].read_text(encoding="utf-8"), Session)
+    session = from_json(IM_SESSION.read_text(encoding="utf-8"), Session)
     bundle = to_fhir(session)
     resources = [e["resource"] for e in bundle["entry"]]
     encounter = resources[0]
@@ -467,7 +473,7 @@ def test_example_session_contents() -> None:
 @given(instrument_responses("madrs", times=st.just(T0)))
 def test_score_without_confirmed_code_is_text_only(madrs: Any) -> None:
     """A MADRS total (no confirmed LOINC code) carries a text-only code, never a panel code."""
-    session = from_json(EXAMPLES[0].read_text(encoding="utf-8"), Session)
+    session = from_json(IM_SESSION.read_text(encoding="utf-8"), Session)
     bundle = to_fhir(attrs.evolve(session, assessments=(madrs,)))
     scores = [e["resource"]["code"] for e in bundle["entry"] if "derivedFrom" in e["resource"]]
     assert [{"text": "Montgomery-Åsberg Depression Rating Scale total score"}] == scores

@@ -1,11 +1,11 @@
 """FHIR R4 (4.0.1) export and import: plain JSON-ready dicts, no FHIR library needed.
 
-:func:`to_fhir` turns an :class:`~kapproto.Administration` into a
-``MedicationAdministration`` and a :class:`~kapproto.VitalSigns` into
+:func:`to_fhir` turns an ``Administration`` into a
+``MedicationAdministration`` and a ``VitalSigns`` into
 vital-sign ``Observation`` s (LOINC codes, UCUM units, category
 ``vital-signs``); :func:`from_fhir` reads them back, so
 ``from_fhir(to_fhir(x)) == x``. Fields FHIR has no element for travel as
-extensions under :data:`EXTENSION_BASE`. :func:`validate` checks what the FHIR
+extensions under ``EXTENSION_BASE``. :func:`validate` checks what the FHIR
 model libraries do not: UCUM codes, invariant mad-1 and required status codes.
 
 Example:
@@ -54,16 +54,16 @@ def to_fhir(obj: object) -> Any:
     """Export a kapproto record as FHIR R4 JSON-ready data.
 
     Args:
-        obj: An :class:`~kapproto.Administration` (gives one
-            ``MedicationAdministration`` dict) or a :class:`~kapproto.VitalSigns`
+        obj: An ``Administration`` (gives one
+            ``MedicationAdministration`` dict) or a ``VitalSigns``
             (gives a list of ``Observation`` dicts: BP panel, heart rate,
             respiratory rate, SpO2, each only when recorded) or a
-            :class:`~kapproto.Session` (gives a ``collection`` ``Bundle`` dict:
+            ``Session`` (gives a ``collection`` ``Bundle`` dict:
             ``Encounter``, ``MedicationAdministration`` s, vital-sign and
             body-weight ``Observation`` s, a ``QuestionnaireResponse`` and a
             score ``Observation`` per assessment, ``AdverseEvent`` s; entries
             refer to each other by ``urn:uuid:`` full URLs, uuid5 of
-            :data:`NAMESPACE` and the record ids, stable for the same input).
+            ``NAMESPACE`` and the record ids, stable for the same input).
 
     Raises:
         TypeError: ``obj`` is of a type kapproto does not export.
@@ -82,9 +82,9 @@ def from_fhir(resource: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
 
     Args:
         resource: A ``MedicationAdministration`` (gives an
-            :class:`~kapproto.Administration`), or one vital-sign
+            ``Administration``), or one vital-sign
             ``Observation`` or a list of them taken at one time (gives a
-            :class:`~kapproto.VitalSigns`).
+            ``VitalSigns``).
 
     Raises:
         ValidationError: A wrong ``resourceType``, a non-UCUM unit, a missing
