@@ -160,3 +160,24 @@ def test_response_bad_input_raises_only_kapproto_errors(answers: object) -> None
     else:
         problems = (("", ""),)
     assert problems
+
+
+def test_scores_and_responses_pickle_and_hash() -> None:
+    """Scores, responses and instruments survive pickling and hash (for process pools and sets)."""
+    import pickle
+
+    result = score("pcl5", [2] * 20)
+    response = InstrumentResponse("cssrs_screener", T0, {"q1": True, "q2": False, "q6": False})
+    for value in (result, response, get_instrument("bdi2")):
+        assert value == pickle.loads(pickle.dumps(value))
+        assert hash(value) == hash(pickle.loads(pickle.dumps(value)))
+    assert result.subscales == {"b": 10, "c": 4, "d": 14, "e": 12}
+
+
+def test_public_type_hints_resolve() -> None:
+    """typing.get_type_hints resolves for every public class of kapproto.instruments."""
+    import typing
+
+    classes = [getattr(instruments, n) for n in instruments.__all__]
+    for cls in [c for c in classes if isinstance(c, type)]:
+        assert isinstance(typing.get_type_hints(cls), dict)

@@ -8,8 +8,7 @@ are small named functions in ``_rules``, referenced from the data by name.
 from __future__ import annotations
 
 import enum
-import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -19,6 +18,7 @@ from kapproto._params import Parameter
 
 __all__ = [
     "AnswerKind",
+    "FrozenMap",
     "Band",
     "Domain",
     "FlagRule",
@@ -31,11 +31,49 @@ __all__ = [
 ]
 
 
+class FrozenMap(Mapping[str, Any]):
+    """A read-only, hashable, picklable mapping (compares equal to the dict it holds).
+
+    Example:
+        >>> FrozenMap({"item9": 1}) == {"item9": 1}
+        True
+    """
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (FrozenMap, (self._data,))
+
+
 def _frozen_map(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    """An immutable copy of a mapping (compares equal to the dict it holds)."""
-    if isinstance(value, types.MappingProxyType):
-        return value
-    return types.MappingProxyType(dict(value))
+    """An immutable copy of a mapping."""
+    return value if isinstance(value, FrozenMap) else FrozenMap(value)
 
 
 def _frozen_set(value: Iterable[str]) -> frozenset[str]:
@@ -304,8 +342,8 @@ class Score:
     instrument: str
     total: int | None
     band: str | None
-    subscales: Mapping[str, int] = attrs.field(converter=_frozen_map, hash=False)
+    subscales: Mapping[str, int] = attrs.field(converter=_frozen_map)
     flags: frozenset[str] = attrs.field(converter=_frozen_set)
     positive: bool | None
     prorated: bool
-    items: Mapping[str, int] = attrs.field(converter=_frozen_map, hash=False)
+    items: Mapping[str, int] = attrs.field(converter=_frozen_map)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,7 @@ import cattrs
 
 from kapproto.exceptions import KapprotoError, ValidationError
 from kapproto.instruments._catalogue import get_instrument
-from kapproto.instruments._model import Score
+from kapproto.instruments._model import FrozenMap, Score
 from kapproto.instruments._scoring import item_scores, score
 from kapproto.serialization import register_hooks
 
@@ -28,7 +27,7 @@ def _freeze_answer(value: object) -> object:
 def _freeze_answers(value: object) -> object:
     """Lists become tuples and mappings read-only, so a response is an immutable value."""
     if isinstance(value, Mapping):
-        return types.MappingProxyType({k: _freeze_answer(v) for k, v in value.items()})
+        return FrozenMap({k: _freeze_answer(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
         return tuple(_freeze_answer(v) for v in value)
     return value
@@ -63,7 +62,7 @@ class InstrumentResponse:
 
     instrument: str
     time: dt.datetime
-    answers: Sequence[Any] | Mapping[str, Any] = attrs.field(converter=_freeze_answers, hash=False)
+    answers: Sequence[Any] | Mapping[str, Any] = attrs.field(converter=_freeze_answers)
 
     def __attrs_post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
