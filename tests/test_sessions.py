@@ -217,3 +217,37 @@ def test_unknown_timezone_is_refused() -> None:
     doc = course_doc()
     doc["timezone"] = "Mars/Olympus"
     assert "$.timezone" in problems(doc, Course)
+
+
+def test_facts_from_session_takes_predose_vitals_and_latest_scores() -> None:
+    """Screening facts come from the last reading before the dose and the latest score."""
+    from kapproto import facts_from_session
+
+    data = im_session()
+    data["assessments"].append(
+        {
+            "instrument": "phq9",
+            "time": "2026-03-02T11:00:00-07:00",
+            "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1],
+        }
+    )
+    facts = facts_from_session(from_dict(data, Session), {"history": {"psychosis": False}})
+    assert facts["vitals.systolic"].magnitude == 128
+    assert facts["vitals.diastolic"].magnitude == 82
+    assert facts["weight"].magnitude == 80
+    assert facts["scores.phq9.total"] == 1
+    assert facts["scores.phq9.item9"] == 1
+    assert facts["history.psychosis"] is False
+    assert "pregnant" not in facts
+
+
+def test_course_outcome_applies_the_instrument_rules() -> None:
+    """Outcome compares the first and last score: change, response, remission."""
+    doc = course_doc()
+    doc["sessions"][1]["assessments"][0]["answers"] = [1, 1, 0, 0, 0, 0, 1, 0, 0]
+    outcome = from_dict(doc, Course).outcome("phq9")
+    assert outcome is not None
+    assert (outcome.change.baseline, outcome.change.followup) == (12, 3)
+    assert outcome.response is True
+    assert outcome.remission is True
+    assert from_dict(doc, Course).outcome("gad7") is None

@@ -55,7 +55,6 @@ _NAMES: dict[str, str] = {
     "DoseBound": "kapproto._limits",
     "DoseLimits": "kapproto._limits",
     "DoseCheck": "kapproto._dose_checks",
-    "NotEvaluable": "kapproto._dose_checks",
     "check_doses": "kapproto._dose_checks",
     "check_dose_limits": "kapproto._dose_checks",
     # instruments
@@ -91,6 +90,8 @@ _NAMES: dict[str, str] = {
     "Session": "kapproto._sessions",
     "SessionKind": "kapproto._sessions",
     "SessionStatus": "kapproto._sessions",
+    "facts_from_session": "kapproto._sessions",
+    "CourseOutcome": "kapproto._sessions",
     "Anchor": "kapproto._protocols",
     "BpThreshold": "kapproto._protocols",
     "Monitoring": "kapproto._protocols",
@@ -160,7 +161,6 @@ __all__ = [
     "ExposureEstimate",
     "Formulation",
     "Medication",
-    "NotEvaluable",
     "Route",
     "check_dose_limits",
     "check_doses",
@@ -215,6 +215,8 @@ __all__ = [
     "VitalSigns",
     "check_course",
     "check_session",
+    "facts_from_session",
+    "CourseOutcome",
     "get_protocol",
     "load_protocol",
     # serialization
@@ -234,7 +236,7 @@ if TYPE_CHECKING:
         check_course,
         check_session,
     )
-    from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
+    from kapproto._dose_checks import DoseCheck, check_dose_limits, check_doses
     from kapproto._dosing import (
         Administration,
         DoseSpec,
@@ -244,6 +246,7 @@ if TYPE_CHECKING:
         volume_for,
     )
     from kapproto._findings import Finding, Severity, finding_catalogue
+    from kapproto._limits import DoseBound, DoseLimits
     from kapproto._params import Confidence, Parameter
     from kapproto._protocols import (
         Anchor,
@@ -254,7 +257,6 @@ if TYPE_CHECKING:
         Recheck,
         Schedule,
     )
-    from kapproto._limits import DoseBound, DoseLimits
     from kapproto._routes import Basis, Bioavailability, Formulation, Medication, Route
     from kapproto._sessions import (
         Acknowledgement,
@@ -262,11 +264,13 @@ if TYPE_CHECKING:
         AdverseEventOutcome,
         AdverseEventSeverity,
         Course,
+        CourseOutcome,
         Reference,
         Seriousness,
         Session,
         SessionKind,
         SessionStatus,
+        facts_from_session,
     )
     from kapproto._vitals import VitalSigns
     from kapproto.exceptions import (

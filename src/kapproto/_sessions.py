@@ -22,9 +22,17 @@ from kapproto._dosing import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
 from kapproto._vitals import VitalSigns
-from kapproto.exceptions import ValidationError
-from kapproto.instruments import InstrumentResponse, Score
-from kapproto.screening import ScreeningReport
+from kapproto.exceptions import KapprotoError, ValidationError
+from kapproto.instruments import (
+    Change,
+    InstrumentResponse,
+    Score,
+    change,
+    get_instrument,
+    is_remission,
+    is_response,
+)
+from kapproto.screening import Facts, ScreeningReport
 from kapproto.serialization import register_document, register_hooks
 from kapproto.units import BODY_MASS, BodyMass, kind_field
 
@@ -34,12 +42,14 @@ __all__ = [
     "AdverseEventOutcome",
     "AdverseEventSeverity",
     "Course",
+    "CourseOutcome",
     "Reference",
     "Session",
     "SessionKind",
     "SessionStatus",
     "Seriousness",
     "aware",
+    "facts_from_session",
 ]
 
 
@@ -329,6 +339,36 @@ def _fill_administration_ids(conv: cattrs.Converter) -> None:
 register_hooks(_fill_administration_ids)
 
 
+@attrs.frozen
+class CourseOutcome:
+    """Change on one instrument from the first to the last score of a course.
+
+    Attributes:
+        instrument: Instrument id, e.g. ``"phq9"``.
+        baseline: The first score and when it was taken.
+        latest: The last score and when it was taken.
+        change: Absolute and percent change in total.
+        response: Whether the fall meets the instrument's response rule
+            (``None`` where the instrument defines none).
+        remission: Whether the latest score is in remission (``None`` where
+            the instrument defines none).
+    """
+
+    instrument: str
+    baseline: tuple[dt.datetime, Score]
+    latest: tuple[dt.datetime, Score]
+    change: Change
+    response: bool | None
+    remission: bool | None
+
+
+def _maybe(rule: Any, *args: Any) -> bool | None:
+    try:
+        return bool(rule(*args))
+    except KapprotoError:
+        return None
+
+
 @register_document("course", 1)
 @attrs.frozen
 class Course:
@@ -422,3 +462,77 @@ class Course:
             if r.instrument == instrument
         ]
         return sorted(found, key=lambda pair: pair[0])
+
+    def outcome(self, instrument: str) -> CourseOutcome | None:
+        """Change, response and remission on ``instrument`` from first to last score.
+
+        Returns ``None`` when the course has fewer than two scores of it.
+        Response and remission are ``None`` where the instrument defines no
+        such rule (see the instruments reference).
+        """
+        series = self.scores(instrument)
+        if len(series) < 2:
+            return None
+        first, last = series[0], series[-1]
+        get_instrument(instrument)
+        return CourseOutcome(
+            instrument=instrument,
+            baseline=first,
+            latest=last,
+            change=change(instrument, first[1], last[1]),
+            response=_maybe(is_response, instrument, first[1], last[1]),
+            remission=_maybe(is_remission, instrument, last[1]),
+        )
+
+
+def facts_from_session(session: Session, known: Facts | Mapping[str, Any] | None = None) -> Facts:
+    """Screening facts that a session record provides, over facts already known.
+
+    From the record: ``weight``; ``vitals.systolic``, ``vitals.diastolic``,
+    ``vitals.heart_rate`` and ``vitals.spo2`` from the last reading before the
+    first administration (or the last reading of the session if nothing was
+    given); and ``scores.<instrument>.*`` from the latest assessment of each
+    instrument. A fact the record does not hold stays as ``known`` has it, or
+    absent (unknown, never false).
+
+    Args:
+        session: The session record.
+        known: Facts from elsewhere (history, medications, ...), as
+            :class:`~kapproto.screening.Facts` or a nested mapping.
+
+    Returns:
+        The combined :class:`~kapproto.screening.Facts`.
+
+    Example:
+        >>> import json
+        >>> from kapproto import from_json
+        >>> s = from_json(open("examples/sessions/im-session.json").read(), Session)
+        >>> facts = facts_from_session(s, {"sex": "male"})
+        >>> facts["vitals.systolic"], facts["scores.phq9.total"], facts["sex"]
+        (<Quantity(128.0, 'millimeter_Hg')>, 12, 'male')
+    """
+    base = known if isinstance(known, Facts) else Facts(known or {})
+    paths: dict[str, Any] = {}
+    if session.weight is not None:
+        paths["weight"] = session.weight
+    first = session.first_administration
+    readings = sorted(
+        (v for v in session.vitals if first is None or v.time <= first.start), key=lambda v: v.time
+    )
+    for field, path in (
+        ("systolic", "vitals.systolic"),
+        ("diastolic", "vitals.diastolic"),
+        ("heart_rate", "vitals.heart_rate"),
+        ("spo2", "vitals.spo2"),
+    ):
+        values = [getattr(v, field) for v in readings if getattr(v, field) is not None]
+        if values:
+            paths[path] = values[-1]
+    facts = base.with_values(paths) if paths else base
+    latest: dict[str, tuple[dt.datetime, Score]] = {}
+    for response, score in session.scores():
+        if response.instrument not in latest or latest[response.instrument][0] <= response.time:
+            latest[response.instrument] = (response.time, score)
+    if latest:
+        facts = facts.with_scores(*(score for _, score in latest.values()))
+    return facts
