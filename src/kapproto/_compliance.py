@@ -115,6 +115,8 @@ class _Results:
     # findings whose path is relative to the course, never prefixed by a session
     course_findings: list[Finding] = attrs.Factory(list)
     not_evaluable: list[NotEvaluable] = attrs.Factory(list)
+    # not-evaluable checks whose path is relative to the course (a screening report)
+    course_not_evaluable: list[NotEvaluable] = attrs.Factory(list)
     not_configured: list[str] = attrs.Factory(list)
 
     def add(self, finding_: Finding) -> None:
@@ -129,6 +131,7 @@ class _Results:
 
     def merge(self, other: _Results, prefix: str) -> None:
         self.course_findings.extend(other.course_findings)
+        self.course_not_evaluable.extend(other.course_not_evaluable)
         self.findings.extend(
             attrs.evolve(f, path=join_path(prefix, f.path)) for f in other.findings
         )
@@ -140,16 +143,17 @@ class _Results:
 
     def report(self, protocol: Protocol, subject: str) -> ComplianceReport:
         findings = [*self.course_findings, *self.findings]
+        not_evaluable = [*self.course_not_evaluable, *self.not_evaluable]
         if any(f.severity is Severity.ERROR for f in findings):
             status = Status.NONCOMPLIANT
-        elif self.not_evaluable:
+        elif not_evaluable:
             status = Status.INCOMPLETE
         else:
             status = Status.COMPLIANT
         return ComplianceReport(
             status=status,
             findings=tuple(findings),
-            not_evaluable=tuple(self.not_evaluable),
+            not_evaluable=tuple(not_evaluable),
             not_configured=tuple(self.not_configured),
             protocol=protocol.ref,
             subject=subject,
@@ -377,13 +381,18 @@ def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _
     assert prev.first_administration is not None
     gap = first.start - prev.first_administration.start
     required = dt.timedelta(minutes=param.value.magnitude)
-    if gap < required:
+    earliest = prev.first_administration.start + required
+    if required % dt.timedelta(days=1) == dt.timedelta(0):
+        # Whole days keep their wall-clock meaning in the course's zone (DESIGN: Course),
+        # so weekly doses at 09:10 stay 7 d apart across a DST change.
+        earliest = prev.first_administration.start.astimezone(course.timezone) + required
+    if first.start < earliest:
         out.add(
             finding(
                 "schedule.interval_too_short",
                 f"{gap.total_seconds() / 3600:g} h after dosing session {prev.id!r}; the protocol "
                 f"requires at least {required.total_seconds() / 3600:g} h",
-                path="$.administrations[0].start",
+                path=f"$.administrations[{session.administrations.index(first)}].start",
                 source=param.cite("schedule.min_interval"),
             )
         )
@@ -427,10 +436,12 @@ def _check_screening(session: Session, course: Course, out: _Results) -> None:
         )
     elif report.decision is Decision.INCOMPLETE:
         missing = ", ".join(report.missing) or "facts"
-        out.missing(
-            "screening",
-            path,
-            f"the last screening before dosing was incomplete (missing {missing})",
+        out.course_not_evaluable.append(
+            NotEvaluable(
+                "screening",
+                path,
+                f"the last screening before dosing was incomplete (missing {missing})",
+            )
         )
 
 
