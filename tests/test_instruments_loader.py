@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from kapproto.exceptions import ValidationError
 from kapproto.instruments import INSTRUMENTS, load_instrument, score
 from kapproto.instruments._loader import instrument_from_dict
-from kapproto.testing import instrument_answers
+from kapproto.testing import instrument_answers, json_values
 
 CLINIC_FILE = Path(__file__).resolve().parents[1] / "docs" / "howto" / "clinic-wellbeing.toml"
 CLINIC = CLINIC_FILE.read_text(encoding="utf-8")
@@ -168,3 +169,36 @@ def test_invalid_toml(tmp_path: Path) -> None:
     path.write_text("id = ", encoding="utf-8")
     with pytest.raises(ValidationError, match=r"bad\.toml is not valid TOML"):
         load_instrument(path)
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    """Every path to a value inside nested dicts and lists."""
+    found = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            found += _paths(value, (*prefix, n))
+    return found
+
+
+@given(st.data(), json_values(max_leaves=6))
+def test_any_corrupted_definition_raises_only_validation_error(
+    data: st.DataObject, junk: object
+) -> None:
+    """Replacing any part of a valid definition with junk gives an instrument or a ValidationError."""
+    definition = data.draw(st.sampled_from(["clinic", *INSTRUMENTS]))
+    definition = clinic() if definition == "clinic" else raw(definition)
+    path = data.draw(st.sampled_from(_paths(definition)))
+    node: Any = definition
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = junk
+    try:
+        instrument_from_dict(definition)
+    except ValidationError as exc:
+        problems = exc.problems
+    else:
+        problems = (("$", "built"),)
+    assert problems

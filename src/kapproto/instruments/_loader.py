@@ -91,7 +91,7 @@ class _Reader:
 
     def confidence(self, t: Mapping[str, Any], path: str) -> str:
         value = t.get("confidence")
-        if value not in _CONFIDENCES:
+        if not isinstance(value, str) or value not in _CONFIDENCES:
             self.problems.append(
                 (
                     f"{path}.confidence",
@@ -139,14 +139,17 @@ def _items(r: _Reader, data: Mapping[str, Any]) -> tuple[Item, ...]:
         spec = {**default, **{k: v for k, v in t.items() if k in answer_keys}}
         kind_name = spec.get("kind", "integer")
         try:
-            kind = AnswerKind(kind_name)
+            kind = AnswerKind(kind_name if isinstance(kind_name, str) else "")
         except ValueError:
             r.problems.append((f"{path}.kind", f"{kind_name!r} is not integer, boolean or options"))
             kind = AnswerKind.INTEGER
         options: dict[str, int] | None = None
         if kind is AnswerKind.OPTIONS:
+            raw_opts = spec.get("options")
             raw_opts = r.table(
-                spec.get("options"), f"{path}.options", frozenset(spec.get("options") or ())
+                raw_opts,
+                f"{path}.options",
+                frozenset(raw_opts) if isinstance(raw_opts, Mapping) else frozenset(),
             )
             options = {str(k): r.int_(raw_opts, k, f"{path}.options") for k in raw_opts}
             low, high = (min(options.values()), max(options.values())) if options else (0, 0)
@@ -278,7 +281,7 @@ def _flags(r: _Reader, data: Mapping[str, Any], known: frozenset[str]) -> tuple[
             r.problems.append((path, f"expected a table, got {entry!r}"))
             continue
         rule = entry.get("rule")
-        if rule not in FLAG_RULES:
+        if not isinstance(rule, str) or rule not in FLAG_RULES:
             r.problems.append(
                 (
                     f"{path}.rule",
@@ -312,7 +315,7 @@ def instrument_from_dict(data: Mapping[str, Any]) -> Instrument:
     items = _items(r, data)
     known = frozenset(i.id for i in items)
     scoring = data.get("scoring", "sum")
-    if scoring not in TOTAL_RULES:
+    if not isinstance(scoring, str) or scoring not in TOTAL_RULES:
         r.problems.append(
             (
                 "$.scoring",
