@@ -29,17 +29,20 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
-import math
 import re
 import zoneinfo
+from collections import abc
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Annotated, Any, Final, TypeVar, get_args, get_origin
 
 import attrs
 import cattrs
 from cattrs.errors import (
+    AttributeValidationNote,
     BaseValidationError,
     ForbiddenExtraKeysError,
+    IterableValidationNote,
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
@@ -202,9 +205,10 @@ def _strict_int(value: object, _: object) -> int:
 def _strict_float(value: object, _: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValidationError(f"expected a number, got {value!r}")
-    if not math.isfinite(value):
+    mag = _units._as_finite(value)
+    if mag is None:
         raise ValidationError(f"expected a finite number, got {value!r}")
-    return float(value)
+    return mag
 
 
 def _strict_str(value: object, _: object) -> str:
@@ -264,6 +268,7 @@ def _is_enum(tp: object) -> bool:
     return isinstance(tp, type) and issubclass(tp, enum.Enum)
 
 
+@cache
 def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
     by_value = {m.value: m for m in tp}
     allowed = ", ".join(repr(v) for v in by_value)
@@ -281,6 +286,23 @@ def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
     return structure
 
 
+def _primitive(
+    check: Callable[[object, object], object],
+) -> Callable[[object, object], object]:
+    """``check`` for the builtin itself; the enum hook for a ``StrEnum``/``IntEnum``.
+
+    cattrs dispatches on ``str`` and ``int`` before any predicate hook, so
+    without this an ``IntEnum`` field would take any integer.
+    """
+
+    def structure(value: object, tp: object) -> object:
+        if _is_enum(tp):
+            return _enum_hook(tp)(value, tp)
+        return check(value, tp)
+
+    return structure
+
+
 def _is_kind(tp: object) -> bool:
     return get_origin(tp) is Annotated and any(isinstance(a, _units.Kind) for a in get_args(tp)[1:])
 
@@ -289,11 +311,36 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
     kind = next(a for a in get_args(tp)[1:] if isinstance(a, _units.Kind))
     reg = _units.get_registry()
     Q = reg.Quantity
+    make = _units.make_quantity
     parse_unit = _units.parse_unit
     canonical_number = _units.canonical_number
     factor_of = kind._factor
     target = kind.unit
     code = kind.canonical
+
+    factors: dict[str, float] = {}
+
+    def factor_for(unit: object) -> float:
+        """The factor from ``unit`` to the canonical unit; ValidationError at ``$.unit``."""
+        if isinstance(unit, str):
+            cached = factors.get(unit)
+            if cached is not None:
+                return cached
+        if not isinstance(unit, str):
+            raise ValidationError(
+                f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
+            )
+        try:
+            factor = factor_of(parse_unit(unit).unit._units)
+        except KapprotoError as exc:
+            raise ValidationError(problems=exc.at("$.unit").problems) from None
+        if factor is None:
+            raise ValidationError(
+                f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
+                path="$.unit",
+            )
+        factors[unit] = factor
+        return factor
 
     def structure(value: object, _: object) -> Any:
         if isinstance(value, Mapping):
@@ -305,24 +352,19 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
                 ]
                 problems += [(f"$.{k}", "missing") for k in missing]
                 raise ValidationError(problems=problems)
-            mag, unit = value["value"], value["unit"]
-            if not isinstance(unit, str):
-                raise ValidationError(
-                    f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
-                )
+            mag, factor, problems = _units._as_finite(value["value"]), 1.0, []
             try:
-                info = parse_unit(unit)
+                factor = factor_for(value["unit"])
+            except ValidationError as exc:
+                problems += exc.problems
+            if mag is None:
+                problems.append(("$.value", f"expected a finite number, got {value['value']!r}"))
+            if problems or mag is None:
+                raise ValidationError(problems=problems)
+            try:
+                return make(_units._scale(mag, factor, path="$.value"), target)
             except KapprotoError as exc:
-                raise ValidationError(problems=exc.at("$.unit").problems) from None
-            factor = factor_of(info.unit._units)
-            if factor is None:
-                raise ValidationError(
-                    f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
-                    path="$.unit",
-                )
-            if isinstance(mag, bool) or not isinstance(mag, int | float) or not math.isfinite(mag):
-                raise ValidationError(f"expected a finite number, got {mag!r}", path="$.value")
-            return Q(_units._scale(float(mag), factor), target)
+                raise ValidationError(problems=exc.problems) from None
         if isinstance(value, str):
             try:
                 return _units.quantity(value, kind=kind)
@@ -355,17 +397,33 @@ def _is_document(tp: object) -> bool:
     return isinstance(tp, type) and tp in _KIND_OF
 
 
-def _document_structure(
+def _is_record(tp: object) -> bool:
+    return attrs.has(get_origin(tp) or tp)  # type: ignore[arg-type]
+
+
+def _record_structure(
     conv: cattrs.Converter,
-) -> Callable[[type], Callable[[object, object], Any]]:
-    def factory(cls: type) -> Callable[[object, object], Any]:
-        base: Callable[[Any, Any], Any] = make_dict_structure_fn(cls, conv)
-        kind = _KIND_OF[cls]
+) -> Callable[[Any], Callable[[object, object], Any]]:
+    """Structure attrs records from JSON objects; documents are upgraded first.
+
+    kapproto's own records refuse unknown keys whatever the converter's
+    ``forbid_extra_keys`` says; a value that is not an object is refused with
+    the record's name rather than cattrs' ``AttributeError``.
+    """
+
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        cls = get_origin(tp) or tp
+        owned = cls.__module__.partition(".")[0] == "kapproto"
+        base: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            tp, conv, _cattrs_forbid_extra_keys=True if owned else "from_converter"
+        )
+        kind = _KIND_OF.get(cls)
+        what = f"a {kind} document" if kind else f"a {cls.__name__}"
 
         def structure(value: object, _: object) -> Any:
             if not isinstance(value, Mapping):
-                raise ValidationError(f"expected a {kind} document (a JSON object), got {value!r}")
-            return base(_upgrade(value, kind), cls)
+                raise ValidationError(f"expected {what} (a JSON object), got {value!r}")
+            return base(value if kind is None else _upgrade(value, kind), tp)
 
         return structure
 
@@ -387,16 +445,105 @@ def _document_unstructure(
     return factory
 
 
-def _is_frozenset(tp: object) -> bool:
-    return tp is frozenset or get_origin(tp) is frozenset
+# Collections: JSON arrays only (a string is not a list of characters, an
+# object not a list of its keys); each element through the converter, every
+# element's problems reported with its index.
+_ARRAYS: Final[Mapping[object, type]] = {
+    list: list,
+    tuple: tuple,
+    set: set,
+    frozenset: frozenset,
+    abc.Sequence: tuple,
+    abc.MutableSequence: list,
+    abc.Set: frozenset,
+    abc.MutableSet: set,
+}
+_OBJECTS: Final = frozenset({dict, abc.Mapping, abc.MutableMapping})
+_SETS: Final = frozenset({set, frozenset, abc.Set, abc.MutableSet})
 
 
-def _unstructure_frozenset(value: frozenset[Any]) -> list[Any]:
-    items = [converter.unstructure(v) for v in value]
-    try:
-        return sorted(items)
-    except TypeError:
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+def _fixed_tuple(tp: object) -> tuple[Any, ...] | None:
+    """The item types of ``tuple[A, B]``; ``None`` for ``tuple[A, ...]`` and others."""
+    args = get_args(tp)
+    if get_origin(tp) is not tuple or (len(args) == 2 and args[1] is Ellipsis):
+        return None
+    return args
+
+
+def _is_collection(tp: object) -> bool:
+    origin = get_origin(tp)
+    return origin in _ARRAYS or origin in _OBJECTS
+
+
+def _collection_structure(
+    conv: cattrs.Converter,
+) -> Callable[[Any], Callable[[object, object], Any]]:
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        origin, args = get_origin(tp), get_args(tp) or (Any, Any)
+        fixed, is_object = _fixed_tuple(tp), origin in _OBJECTS
+
+        def each(pairs: abc.Iterable[tuple[Any, Any]], one: Callable[[Any, Any], Any]) -> list[Any]:
+            out, problems = [], []
+            for key, item in pairs:
+                try:
+                    out.append(one(key, item))
+                except Exception as exc:
+                    where = f"$[{key!r}]" if is_object else f"$[{key}]"
+                    problems += _problems(exc, where, item)
+            if problems:
+                raise ValidationError(problems=problems)
+            return out
+
+        def structure(value: object, _: object) -> Any:
+            if is_object:
+                if not isinstance(value, Mapping):
+                    raise ValidationError(f"expected a JSON object, got {value!r}")
+                return dict(
+                    each(
+                        value.items(),
+                        lambda k, v: (conv.structure(k, args[0]), conv.structure(v, args[1])),
+                    )
+                )
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, abc.Iterable):
+                raise ValidationError(f"expected a JSON array, got {value!r}")
+            listed = list(value)
+            if fixed is not None and len(listed) != len(fixed):
+                raise ValidationError(f"expected an array of {len(fixed)} items, got {value!r}")
+            return _ARRAYS[origin](
+                each(
+                    enumerate(listed),
+                    lambda i, v: conv.structure(v, args[0] if fixed is None else fixed[i]),
+                )
+            )
+
+        return structure
+
+    return factory
+
+
+def _is_set_or_fixed_tuple(tp: object) -> bool:
+    return get_origin(tp) in _SETS or tp in _SETS or _fixed_tuple(tp) is not None
+
+
+def _collection_unstructure(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], list[Any]]]:
+    """Sets as sorted arrays, ``tuple[A, B]`` as arrays, each item by its declared type."""
+
+    def factory(tp: Any) -> Callable[[Any], list[Any]]:
+        fixed = _fixed_tuple(tp)
+        if fixed is not None:
+            return lambda value: [conv.unstructure(v, t) for v, t in zip(value, fixed, strict=True)]
+        item = (get_args(tp) or (Any,))[0]
+
+        def unstructure(value: Any) -> list[Any]:
+            items = [conv.unstructure(v, item) for v in value]
+            try:
+                return sorted(items)
+            except TypeError:
+                return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+
+        return unstructure
+
+    return factory
 
 
 def configure_converter(conv: cattrs.Converter) -> None:
@@ -411,9 +558,9 @@ def configure_converter(conv: cattrs.Converter) -> None:
         conv: A :class:`cattrs.Converter`, ideally built with
             ``forbid_extra_keys=True`` and ``detailed_validation=True``.
     """
-    conv.register_structure_hook(int, _strict_int)
-    conv.register_structure_hook(float, _strict_float)
-    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(int, _primitive(_strict_int))
+    conv.register_structure_hook(float, _primitive(_strict_float))
+    conv.register_structure_hook(str, _primitive(_strict_str))
     conv.register_structure_hook(bool, _strict_bool)
     conv.register_structure_hook(_dt.datetime, _structure_datetime)
     conv.register_unstructure_hook(_dt.datetime, lambda v: v.isoformat())
@@ -423,10 +570,13 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(zoneinfo.ZoneInfo, lambda v: v.key)
     conv.register_structure_hook_factory(_is_enum, _enum_hook)
     conv.register_unstructure_hook_factory(_is_enum, lambda _tp: lambda v: v.value)
+    for mixed in (enum.StrEnum, enum.IntEnum):  # else cattrs' str/int hook passes the member on
+        conv.register_unstructure_hook(mixed, lambda v: v.value)
     conv.register_structure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[0])
     conv.register_unstructure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[1])
-    conv.register_unstructure_hook_factory(_is_frozenset, lambda _tp: _unstructure_frozenset)
-    conv.register_structure_hook_factory(_is_document, _document_structure(conv))
+    conv.register_structure_hook_factory(_is_collection, _collection_structure(conv))
+    conv.register_unstructure_hook_factory(_is_set_or_fixed_tuple, _collection_unstructure(conv))
+    conv.register_structure_hook_factory(_is_record, _record_structure(conv))
     conv.register_unstructure_hook_factory(_is_document, _document_unstructure(conv))
     for add in _HOOKS:
         add(conv)
@@ -481,14 +631,14 @@ def _problems(exc: BaseException, path: str, node: object) -> list[tuple[str, st
         for sub in exc.exceptions:
             sub_path, sub_node = path, node
             for note in getattr(sub, "__notes__", ()):
-                name = getattr(note, "name", None)
-                index = getattr(note, "index", None)
-                if isinstance(name, str):
-                    sub_path, sub_node = f"{path}.{name}", _child(node, name)
+                # a plain str note has a str.index method: only cattrs' notes locate
+                if isinstance(note, AttributeValidationNote):
+                    sub_path, sub_node = f"{path}.{note.name}", _child(node, note.name)
                     if isinstance(sub, KeyError) and sub_node is _MISSING:
                         found.append((sub_path, "required key is missing"))
                         break
-                elif index is not None:
+                elif isinstance(note, IterableValidationNote):
+                    index = note.index
                     sub_path, sub_node = (
                         f"{path}[{index!r}]" if isinstance(index, str) else f"{path}[{index}]",
                         _child(node, index),
@@ -553,9 +703,8 @@ def loads(text: str | bytes) -> Any:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except KapprotoError:
         raise
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"not valid JSON: {exc}") from None
-    except (TypeError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
+        # ValueError: JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
         raise ValidationError(f"not valid JSON: {exc}") from None
 
 
