@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from kapproto import (
     Administration,
     Basis,
+    DoseBound,
+    DoseSpec,
+    ExposureEstimate,
     Formulation,
     KapprotoError,
     Medication,
     Route,
     UnitError,
+    UnknownReferenceError,
     ValidationError,
+    format_quantity,
     from_dict,
     from_json,
+    infusion_rate,
+    iv_equivalent,
     quantity,
     to_dict,
     to_json,
+    volume_for,
 )
-from kapproto._dosing import check_weight, physical_limits
+from kapproto.testing import administrations, dose_specs, json_values
+from kapproto.units import DOSE_PER_BODY_MASS, MASS, VOLUME
 
 START = dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00")
 
@@ -265,33 +278,306 @@ def test_several_problems_reported_at_once() -> None:
 
 
 # --------------------------------------------------------------------------
-# Weight
+# DoseSpec and dose arithmetic
 # --------------------------------------------------------------------------
 
-
-def test_weight_range_from_data() -> None:
-    """The physically possible weight range is 1 kg to 700 kg (data/dosing.toml)."""
-    limits = physical_limits()
-    assert (1.0, 700.0) == (limits.weight_min.magnitude, limits.weight_max.magnitude)
+KG = quantity("80 kg")
 
 
-@pytest.mark.parametrize("weight", ["800 kg", "0.5 kg", "0 kg", "-70 kg", "2000 lb"])
-def test_impossible_weight_refused(weight: str) -> None:
-    """A weight outside 1-700 kg is a ValidationError at $.weight."""
+def test_dose_for_weight_based() -> None:
+    """0.5 mg/kg at 80 kg is 40 mg."""
+    assert "40 mg" == format_quantity(DoseSpec(quantity("0.5 mg/kg"), "intravenous").dose_for(KG))
+
+
+def test_dose_for_rounds_half_even_to_tenth() -> None:
+    """0.15 mg/kg at 41 kg is 6.15 mg, which rounds half-even to 6.2 mg."""
+    spec = DoseSpec(quantity("0.15 mg/kg"), Route.INTRAMUSCULAR)
+    assert 6.2 == spec.dose_for(quantity("41 kg")).magnitude
+    assert 0.2 == DoseSpec(quantity("0.25 mg"), Route.ORAL).dose_for().magnitude
+
+
+def test_dose_for_fixed_ignores_weight() -> None:
+    """A fixed 200 mg spec gives 200 mg with or without a weight."""
+    spec = DoseSpec(quantity("200 mg"), Route.SUBLINGUAL)
+    assert not spec.weight_based
+    assert 200.0 == spec.dose_for().magnitude
+    assert 200.0 == spec.dose_for(KG).magnitude
+
+
+def test_dose_for_accepts_weight_text() -> None:
+    """A weight may be given as text with a unit."""
+    assert 40.0 == DoseSpec("0.5 mg/kg", "intravenous").dose_for("80 kg").magnitude
+
+
+def test_weight_based_spec_without_weight_raises() -> None:
+    """A weight-based spec without a weight is a ValidationError at $.weight."""
     with pytest.raises(ValidationError) as info:
-        check_weight(quantity(weight))
+        DoseSpec(quantity("0.5 mg/kg"), Route.INTRAVENOUS).dose_for()
     path, message = problem(info)
     assert "$.weight" == path
-    assert "physically possible range 1 kg to 700 kg" in message
+    assert "needs the patient's weight" in message
 
 
-@pytest.mark.parametrize("weight", [80, "80", "80 mg/kg", "80 mL"])
-def test_weight_must_be_a_body_mass(weight: object) -> None:
-    """A bare number or another kind is a UnitError naming the weight."""
+@pytest.mark.parametrize("weight", [80, "80", quantity("0.5 mg/kg"), quantity("80 mL")])
+def test_dose_for_refuses_non_weight(weight: object) -> None:
+    """A bare number, a dose per body mass or a volume is not a weight: a UnitError."""
+    with pytest.raises(UnitError) as info:
+        DoseSpec(quantity("0.5 mg/kg"), Route.INTRAVENOUS).dose_for(weight)  # type: ignore[arg-type]
+    assert info.value.problems[0].path in {"$", "$.weight"}
+
+
+def test_dose_for_refuses_weight_in_mg() -> None:
+    """80 mg is a mass, but as a body weight it is 0.00008 kg: refused at $.weight."""
+    with pytest.raises(ValidationError) as info:
+        DoseSpec(quantity("0.5 mg/kg"), Route.INTRAVENOUS).dose_for(quantity("80 mg"))
+    assert "$.weight" == problem(info)[0]
+
+
+@pytest.mark.parametrize("weight", ["800 kg", "0.5 kg"])
+def test_dose_for_refuses_impossible_weight(weight: str) -> None:
+    """800 kg and 0.5 kg are refused with the weight's path."""
+    with pytest.raises(ValidationError) as info:
+        DoseSpec(quantity("0.5 mg/kg"), Route.INTRAVENOUS).dose_for(quantity(weight))
+    assert "$.weight" == problem(info)[0]
+
+
+def test_dose_rounding_to_zero_refused() -> None:
+    """A dose that would round to 0 mg is refused, never silently given as zero."""
+    with pytest.raises(ValidationError) as info:
+        DoseSpec(quantity("0.5 ug/kg"), Route.INTRAVENOUS).dose_for(quantity("70 kg"))
+    assert "rounds to 0" in problem(info)[1]
+
+
+@pytest.mark.parametrize("amount", [0.5, "0.5", quantity("40 mL"), quantity("1 mg/min"), None])
+def test_spec_amount_must_be_mass_or_per_kg(amount: object) -> None:
+    """A bare number, a string without unit or another kind is a UnitError at $.amount."""
+    with pytest.raises(UnitError) as info:
+        DoseSpec(amount, Route.INTRAVENOUS)  # type: ignore[arg-type]
+    assert "$.amount" == info.value.problems[0].path
+
+
+@pytest.mark.parametrize("amount", ["0 mg", "-0.5 mg/kg"])
+def test_spec_amount_must_be_positive(amount: str) -> None:
+    """A zero or negative amount is a ValidationError at $.amount."""
+    with pytest.raises(ValidationError) as info:
+        DoseSpec(quantity(amount), Route.INTRAVENOUS)
+    assert "$.amount" == problem(info)[0]
+
+
+@pytest.mark.parametrize("amount", [math.nan, math.inf])
+def test_spec_amount_must_be_finite(amount: float) -> None:
+    """NaN and infinite amounts are UnitErrors at $.amount."""
+    with pytest.raises(UnitError) as info:
+        DoseSpec(quantity(1, "mg/kg") * amount, Route.INTRAVENOUS)
+    assert "$.amount" == info.value.problems[0].path
+
+
+def test_spec_json_round_trip_and_shape() -> None:
+    """A DoseSpec serializes as amount, route and medication, and reads back."""
+    spec = DoseSpec(quantity("500 ug/kg"), Route.INTRAMUSCULAR)
+    assert {
+        "amount": {"value": 0.5, "unit": "mg/kg"},
+        "route": "intramuscular",
+        "medication": "ketamine",
+    } == to_dict(spec)
+    assert spec == from_json(to_json(spec), DoseSpec)
+    assert spec == from_dict({"amount": "0.5 mg/kg", "route": "intramuscular"}, DoseSpec)
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        ({"amount": 0.5, "route": "oral"}, "$.amount"),
+        ({"amount": {"value": 0.5}, "route": "oral"}, "$.amount"),
+        ({"amount": {"value": "x", "unit": "mg"}, "route": "oral"}, "$.amount.value"),
+        ({"amount": "5 mg", "route": "by mouth"}, "$.route"),
+        ({"amount": "5 mg"}, "$.route"),
+        ({"amount": "5 mg", "route": "oral", "rate": 1}, "$.rate"),
+        ([1, 2], "$"),
+    ],
+)
+def test_spec_bad_json(data: object, path: str) -> None:
+    """Bad dose-spec JSON is a ValidationError with the offending path."""
+    with pytest.raises(ValidationError) as info:
+        from_dict(data, DoseSpec)
+    assert path == info.value.problems[0].path
+
+
+def test_volume_for() -> None:
+    """40 mg at 100 mg/mL is 0.4 mL; 35 mg at 50 mg/mL is 0.7 mL."""
+    assert 0.4 == volume_for(quantity("40 mg"), quantity("100 mg/mL")).magnitude
+    assert 0.7 == volume_for("35 mg", "50 mg/mL").magnitude
+
+
+def test_volume_for_refuses_per_kg() -> None:
+    """volume_for needs a mass: a dose per body mass is a UnitError."""
+    with pytest.raises(UnitError) as info:
+        volume_for(quantity("0.5 mg/kg"), quantity("100 mg/mL"))
+    assert "$.amount" == info.value.problems[0].path
+
+
+@pytest.mark.parametrize(
+    ("amount", "conc", "path"),
+    [("0 mg", "10 mg/mL", "$.amount"), ("5 mg", "0 mg/mL", "$.concentration")],
+)
+def test_volume_for_refuses_zero(amount: str, conc: str, path: str) -> None:
+    """A zero amount or concentration is a ValidationError naming it."""
+    with pytest.raises(ValidationError) as info:
+        volume_for(quantity(amount), quantity(conc))
+    assert path == problem(info)[0]
+
+
+def test_infusion_rate() -> None:
+    """40 mg over 40 min is 1 mg/min; 35 mg over 40 min is 0.88 mg/min (half-even)."""
+    assert 1.0 == infusion_rate(quantity("40 mg"), quantity("40 min")).magnitude
+    assert 0.88 == infusion_rate(quantity("35 mg"), quantity("40 min")).magnitude
+    assert 0.5 == infusion_rate(quantity("30 mg"), quantity("1 h")).magnitude
+
+
+@pytest.mark.parametrize("duration", ["0 min", "-5 min"])
+def test_infusion_rate_refuses_non_positive_duration(duration: str) -> None:
+    """A zero or negative duration is a ValidationError at $.duration."""
+    with pytest.raises(ValidationError) as info:
+        infusion_rate(quantity("40 mg"), quantity(duration))
+    assert "$.duration" == problem(info)[0]
+
+
+def test_iv_equivalent_sublingual() -> None:
+    """200 mg sublingual is an estimated 54-64 mg IV-equivalent, with its source."""
+    est = iv_equivalent(quantity("200 mg"), Route.SUBLINGUAL)
+    assert (54.0, 64.0) == (est.low.magnitude, est.high.magnitude)
+    assert "Rolan 2014" in est.source
+    assert "not a dose conversion" in str(est)
+
+
+def test_iv_equivalent_esketamine() -> None:
+    """84 mg esketamine intranasal is an estimated 40.3 mg at the PI's 48 %."""
+    est = iv_equivalent(quantity("84 mg"), Route.INTRANASAL, Medication.ESKETAMINE)
+    assert (40.3, 40.3) == (est.low.magnitude, est.high.magnitude)
+
+
+def test_iv_equivalent_unknown_bioavailability() -> None:
+    """Subcutaneous has no sourced bioavailability: no estimate, an UnknownReferenceError."""
+    with pytest.raises(UnknownReferenceError) as info:
+        iv_equivalent(quantity("40 mg"), Route.SUBCUTANEOUS)
+    assert "$.route" == info.value.problems[0].path
+
+
+def test_iv_equivalent_needs_mass() -> None:
+    """A dose per body mass is refused: the estimate is of an amount given."""
     with pytest.raises(UnitError):
-        check_weight(weight)
+        iv_equivalent(quantity("0.5 mg/kg"), Route.INTRAMUSCULAR)
 
 
-def test_weight_in_pounds() -> None:
-    """176 lb is about 79.8 kg."""
-    assert 79.83 == pytest.approx(check_weight(quantity("176 lb")).magnitude, abs=0.01)
+def test_exposure_estimate_round_trip() -> None:
+    """An ExposureEstimate survives a JSON round trip."""
+    est = iv_equivalent(quantity("100 mg"), Route.ORAL)
+    assert est == from_json(to_json(est), ExposureEstimate)
+
+
+# --------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------
+
+# (dose unit, factor to mg/kg, weight unit, factor to kg)
+SPELLINGS = [
+    ("mg/kg", 1.0, "kg", 1.0),
+    ("ug/kg", 1e-3, "g", 1e-3),
+    ("mcg/kg", 1e-3, "kg", 1.0),
+    ("mg/lb", 1 / 0.45359237, "lb", 0.45359237),
+]
+
+
+@given(
+    st.sampled_from(SPELLINGS),
+    st.floats(min_value=0.05, max_value=5),
+    st.floats(min_value=3, max_value=300),
+)
+def test_dose_for_is_amount_times_weight_in_any_spelling(
+    spelling: tuple[str, float, str, float], per_kg: float, kg: float
+) -> None:
+    """dose_for(w) equals amount x weight rounded to 0.1 mg, whatever units spell them."""
+    dose_unit, dose_factor, weight_unit, weight_factor = spelling
+    spec = DoseSpec(quantity(per_kg / dose_factor, dose_unit), Route.INTRAMUSCULAR)
+    weight = quantity(kg / weight_factor, weight_unit)
+    expected = MASS.round(quantity(per_kg * kg, "mg"))
+    assert expected == MASS.round(spec.dose_for(weight))
+
+
+@given(dose_specs(weight_based=True), st.floats(min_value=1, max_value=700))
+def test_dose_for_matches_pint(spec: DoseSpec, kg: float) -> None:
+    """dose_for equals pint's own (amount x weight).to(mg), rounded half-even to 0.1 mg."""
+    weight = quantity(kg, "kg")
+    expected = MASS.round((spec.amount * weight).to("mg"))
+    assume(expected > 0)
+    assert float(expected) == spec.dose_for(weight).magnitude
+
+
+@given(dose_specs(weight_based=True))
+def test_weight_based_without_weight_always_raises(spec: DoseSpec) -> None:
+    """Every weight-based spec refuses to give a dose without a weight."""
+    with pytest.raises(ValidationError):
+        spec.dose_for()
+
+
+@given(st.floats(min_value=0.001, max_value=1000, allow_subnormal=False))
+def test_wrong_kind_always_raises(value: float) -> None:
+    """A mass where a dose per body mass is required, the reverse, and a bare number all raise."""
+    mass, per_kg = quantity(value, "mg"), quantity(value, "mg/kg")
+    with pytest.raises(UnitError):
+        DOSE_PER_BODY_MASS.check(mass)
+    with pytest.raises(UnitError):
+        DoseBound(per_body_mass=mass)
+    with pytest.raises(UnitError):
+        volume_for(per_kg, quantity("10 mg/mL"))
+    with pytest.raises(UnitError):
+        im(amount=per_kg)
+    with pytest.raises(UnitError):
+        iv_equivalent(per_kg, Route.ORAL)
+    for bare in (value, str(value)):
+        with pytest.raises(UnitError):
+            DoseSpec(bare, Route.ORAL)  # type: ignore[arg-type]
+        with pytest.raises(UnitError):
+            volume_for(bare, quantity("10 mg/mL"))  # type: ignore[arg-type]
+        with pytest.raises(UnitError):
+            DoseSpec(per_kg, Route.ORAL).dose_for(bare)  # type: ignore[arg-type]
+
+
+@given(
+    st.floats(min_value=0.5, max_value=2000),
+    st.floats(min_value=0.5, max_value=200),
+)
+def test_volume_times_concentration_is_dose(mg: float, mg_per_ml: float) -> None:
+    """volume_for(dose, c) x c equals dose within half a 0.01 mL step times c."""
+    dose, conc = quantity(mg, "mg"), quantity(mg_per_ml, "mg/mL")
+    assume(mg / mg_per_ml >= 0.01)
+    volume = volume_for(dose, conc)
+    assert abs((volume * conc).to("mg").magnitude - mg) <= 0.005 * mg_per_ml + 1e-9
+    assert VOLUME.round(volume) == Decimal(str(volume.magnitude)).quantize(Decimal("0.01"))
+
+
+@given(administrations())
+def test_administration_round_trip(record: Administration) -> None:
+    """from_json(to_json(x)) == x for every generated administration."""
+    assert record == from_json(to_json(record), Administration)
+
+
+@given(dose_specs())
+def test_dose_spec_round_trip(spec: DoseSpec) -> None:
+    """from_json(to_json(x)) == x for every generated dose spec."""
+    assert spec == from_json(to_json(spec), DoseSpec)
+
+
+@given(json_values())
+def test_arbitrary_json_raises_only_kapproto_errors(data: object) -> None:
+    """Arbitrary JSON either builds an administration or raises a ValidationError."""
+    for cls in (Administration, DoseSpec):
+        with contextlib.suppress(KapprotoError):
+            from_dict(data, cls)
+
+
+@given(st.dictionaries(st.sampled_from(sorted(DESIGN_JSON)), json_values(max_leaves=3)))
+def test_mutated_administration_json_raises_only_kapproto_errors(changes: dict[str, Any]) -> None:
+    """DESIGN.md's administration with any fields replaced by junk raises only ValidationError."""
+    with contextlib.suppress(KapprotoError):
+        from_dict({**DESIGN_JSON, **changes}, Administration)

@@ -17,112 +17,72 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from decimal import Decimal
-from functools import cache
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
-from kapproto._data import load_data
-from kapproto._routes import Basis, Formulation, Medication, Route, coerce_enum
-from kapproto.exceptions import ValidationError
+from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
+from kapproto._limits import (
+    DoseBound,
+    DoseLimits,
+    check_weight,
+    format_decimal,
+    physical_limits,
+    round_to,
+)
+from kapproto._params import Confidence
+from kapproto._routes import (
+    Basis,
+    Formulation,
+    Medication,
+    Route,
+    to_basis,
+    to_formulation,
+    to_medication,
+    to_route,
+)
+from kapproto.exceptions import UnitError, UnknownReferenceError, ValidationError
 from kapproto.serialization import register_hooks
 from kapproto.units import (
-    BODY_MASS,
     CONCENTRATION,
+    DOSE_PER_BODY_MASS,
+    DURATION,
     MASS,
     MASS_RATE,
     VOLUME,
     Concentration,
+    Kind,
     Mass,
     MassRate,
     Quantity,
     Volume,
+    canonical_number,
     format_quantity,
     get_registry,
     kind_field,
+    kind_of,
+    quantity,
+    to_ucum,
 )
 
-__all__ = ["Administration", "check_weight", "physical_limits"]
-
-
-@attrs.frozen
-class PhysicalLimits:
-    """What a dosing record can physically be (``data/dosing.toml``); not clinical limits.
-
-    Attributes:
-        weight_min: Smallest body weight accepted (BODY_MASS, kg).
-        weight_max: Largest body weight accepted (BODY_MASS, kg).
-        volume_relative_tolerance: Allowed relative difference between a recorded
-            volume and amount / concentration (a fraction, 0.05 = 5 %).
-        volume_absolute_tolerance: Allowed absolute difference (VOLUME, mL); the
-            larger of the two tolerances applies.
-    """
-
-    weight_min: Quantity
-    weight_max: Quantity
-    volume_relative_tolerance: float
-    volume_absolute_tolerance: Quantity
-
-
-@cache
-def physical_limits() -> PhysicalLimits:
-    """The physical limits of a dosing record, read once from ``data/dosing.toml``."""
-    data = load_data("dosing.toml")
-    return PhysicalLimits(
-        weight_min=BODY_MASS.check(data["weight"]["min"]["value"]),
-        weight_max=BODY_MASS.check(data["weight"]["max"]["value"]),
-        volume_relative_tolerance=float(data["volume"]["relative_tolerance"]["value"]),
-        volume_absolute_tolerance=VOLUME.check(data["volume"]["absolute_tolerance"]["value"]),
-    )
-
-
-def check_weight(weight: object, *, path: str = "$.weight") -> Quantity:
-    """Return ``weight`` as a BODY_MASS in kg, refusing a physically impossible one.
-
-    Args:
-        weight: A quantity such as ``quantity("80 kg")`` or the text ``"176 lb"``.
-        path: JSON path used in errors.
-
-    Raises:
-        UnitError: Not a BODY_MASS (a bare number, mg, mg/kg, ...), or not finite.
-        ValidationError: Outside the physically possible range of ``data/dosing.toml``
-            (1 kg to 700 kg).
-
-    Example:
-        >>> from kapproto.units import quantity
-        >>> check_weight(quantity("800 kg"))
-        Traceback (most recent call last):
-        ...
-        kapproto.exceptions.ValidationError: $.weight: weight=800 kg is outside the physically possible range 1 kg to 700 kg
-    """
-    checked = BODY_MASS.check(weight, name="weight", path=path)
-    limits = physical_limits()
-    if not limits.weight_min.magnitude <= checked.magnitude <= limits.weight_max.magnitude:
-        raise ValidationError(
-            f"weight={format_quantity(checked)} is outside the physically possible range "
-            f"{format_quantity(limits.weight_min)} to {format_quantity(limits.weight_max)}",
-            path=path,
-        )
-    return checked
-
-
-def _to_medication(value: object) -> Medication:
-    return coerce_enum(Medication, value, "medication")
-
-
-def _to_route(value: object) -> Route:
-    return coerce_enum(Route, value, "route")
-
-
-def _to_formulation(value: object) -> Formulation:
-    return coerce_enum(Formulation, value, "formulation")
-
-
-def _to_basis(value: object) -> Basis:
-    return coerce_enum(Basis, value, "basis")
+__all__ = [
+    "Administration",
+    "DoseBound",
+    "DoseCheck",
+    "DoseLimits",
+    "DoseSpec",
+    "ExposureEstimate",
+    "NotEvaluable",
+    "check_dose_limits",
+    "check_doses",
+    "check_weight",
+    "infusion_rate",
+    "iv_equivalent",
+    "physical_limits",
+    "volume_for",
+]
 
 
 def _labelled_basis(record: Administration) -> Basis:
@@ -173,11 +133,11 @@ class Administration:
     """
 
     id: str
-    medication: Medication = attrs.field(converter=_to_medication)
-    route: Route = attrs.field(converter=_to_route)
-    formulation: Formulation = attrs.field(converter=_to_formulation)
+    medication: Medication = attrs.field(converter=to_medication)
+    route: Route = attrs.field(converter=to_route)
+    formulation: Formulation = attrs.field(converter=to_formulation)
     basis: Basis = attrs.field(
-        default=attrs.Factory(_labelled_basis, takes_self=True), converter=_to_basis
+        default=attrs.Factory(_labelled_basis, takes_self=True), converter=to_basis
     )
     amount: Mass = kind_field(MASS)
     start: dt.datetime
@@ -262,16 +222,256 @@ def _volume_problems(
             "$.volume",
             f"volume={format_quantity(volume)} does not match amount={format_quantity(amount)} "
             f"at concentration={format_quantity(concentration)}, which is "
-            f"{_plain_decimal(shown)} mL (tolerance: the larger of "
+            f"{format_decimal(shown)} mL (tolerance: the larger of "
             f"{limits.volume_relative_tolerance:.0%} and "
             f"{format_quantity(limits.volume_absolute_tolerance)})",
         )
     ]
 
 
-def _plain_decimal(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
+# --------------------------------------------------------------------------
+# DoseSpec and dose arithmetic
+# --------------------------------------------------------------------------
+
+
+def _rounded(magnitude: float, kind: Kind, name: str) -> Quantity:
+    """A canonical magnitude rounded half-even to ``kind``'s resolution; never rounded to zero."""
+    rounded = round_to(magnitude, kind)
+    if rounded <= 0:
+        raise ValidationError(
+            f"{name}={canonical_number(magnitude)} {kind.canonical} rounds to "
+            f"{format_decimal(rounded)} at the {kind.resolution} {kind.canonical} resolution; "
+            "it cannot be given as computed",
+        )
+    return get_registry().Quantity(float(rounded), kind.unit)
+
+
+def _positive(value: object, kind: Kind, name: str) -> Quantity:
+    checked = kind.check(value, name=name, path=f"$.{name}")
+    if not checked.magnitude > 0:
+        raise ValidationError(
+            f"{name}={format_quantity(checked)} must be greater than zero", path=f"$.{name}"
+        )
+    return checked
+
+
+def _dose_amount(value: object) -> Quantity:
+    if isinstance(value, str):
+        value = _parse(value)
+    try:
+        kind = kind_of(value)  # type: ignore[arg-type]
+    except UnitError:
+        kind = None
+    if kind is not MASS and kind is not DOSE_PER_BODY_MASS:
+        shown = f"{value!r} is a bare number" if isinstance(value, int | float) else f"{value!r}"
+        raise UnitError(
+            f"amount={shown}; a dose is a MASS (mg) or a DOSE_PER_BODY_MASS (mg/kg)",
+            path="$.amount",
+        )
+    return kind.check(value, name="amount", path="$.amount")
+
+
+def _parse(text: str, unit: str | None = None) -> Quantity:
+    try:
+        return quantity(text, unit)
+    except UnitError as exc:
+        raise UnitError(problems=exc.at("$.amount").problems) from None
+
+
+def _amount_from_json(data: Mapping[str, Any]) -> Quantity:
+    if set(data) != {"value", "unit"}:
+        raise ValidationError(
+            f'expected {{"value": 0.5, "unit": "mg/kg"}}, got {dict(data)!r}',
+            path="$.amount",
+        )
+    value, unit = data["value"], data["unit"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"expected a finite number, got {value!r}", path="$.amount.value")
+    if not isinstance(unit, str):
+        raise ValidationError(f"expected a unit string, got {unit!r}", path="$.amount.unit")
+    return _parse(value, unit)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class DoseSpec:
+    """What to give: a fixed amount or an amount per body mass, by a route.
+
+    ``amount`` is a MASS (a fixed dose, mg) or a DOSE_PER_BODY_MASS (a
+    weight-based dose, mg/kg); a bare number or any other kind is a
+    :class:`~kapproto.UnitError`. :meth:`dose_for` gives the amount in mg for a
+    recorded weight.
+
+    Attributes:
+        amount: The dose (MASS, mg; or DOSE_PER_BODY_MASS, mg/kg).
+        route: The route it is for.
+        medication: The medication, racemic ketamine by default.
+
+    Example:
+        >>> from kapproto import DoseSpec, Route, quantity, format_quantity
+        >>> spec = DoseSpec(quantity("0.15 mg/kg"), Route.INTRAMUSCULAR)
+        >>> format_quantity(spec.dose_for(quantity("41 kg")))
+        '6.2 mg'
+        >>> spec.dose_for(None)
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.ValidationError: $.weight: a weight-based dose (0.15 mg/kg) needs the patient's weight
+    """
+
+    amount: Quantity = attrs.field(converter=_dose_amount)
+    route: Route = attrs.field(converter=to_route)
+    medication: Medication = attrs.field(default=Medication.KETAMINE, converter=to_medication)
+    _per_kg: bool = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.amount.magnitude > 0:
+            raise ValidationError(
+                f"amount={format_quantity(self.amount)} must be greater than zero", path="$.amount"
+            )
+        object.__setattr__(self, "_per_kg", kind_of(self.amount) is DOSE_PER_BODY_MASS)
+
+    @property
+    def weight_based(self) -> bool:
+        """Whether the amount is per body mass (mg/kg) and so needs a weight."""
+        return self._per_kg
+
+    def dose_for(self, weight: Quantity | str | None = None) -> Mass:
+        """The dose in mg for ``weight``, rounded half-even to 0.1 mg.
+
+        Args:
+            weight: The patient's weight (BODY_MASS: kg, lb, g); required for a
+                weight-based spec, checked (1 kg to 700 kg) if given to a fixed one.
+
+        Returns:
+            A MASS in mg.
+
+        Raises:
+            ValidationError: A weight-based spec without a weight, an impossible
+                weight, or a dose that rounds to 0 mg.
+            UnitError: ``weight`` is not a BODY_MASS (a bare number, mg/kg, ...).
+        """
+        if weight is None:
+            if self._per_kg:
+                raise ValidationError(
+                    f"a weight-based dose ({format_quantity(self.amount)}) needs the "
+                    "patient's weight",
+                    path="$.weight",
+                )
+            return _rounded(self.amount.magnitude, MASS, "dose")
+        kg = check_weight(weight).magnitude
+        if self._per_kg:
+            return _rounded(self.amount.magnitude * kg, MASS, "dose")
+        return _rounded(self.amount.magnitude, MASS, "dose")
+
+
+def volume_for(amount: Quantity | str, concentration: Quantity | str) -> Volume:
+    """The volume that holds ``amount`` at ``concentration``, rounded half-even to 0.01 mL.
+
+    Args:
+        amount: A MASS (mg); a dose per body mass must first go through
+            :meth:`DoseSpec.dose_for`.
+        concentration: A CONCENTRATION (mg/mL).
+
+    Returns:
+        A VOLUME in mL; ``volume * concentration`` is ``amount`` within half a
+        0.01 mL step times the concentration.
+
+    Raises:
+        UnitError: Either argument of the wrong kind, a bare number, or not finite.
+        ValidationError: Either not positive, or a volume that rounds to 0 mL.
+
+    Example:
+        >>> from kapproto import quantity, format_quantity
+        >>> format_quantity(volume_for(quantity("40 mg"), quantity("100 mg/mL")))
+        '0.4 mL'
+    """
+    a = _positive(amount, MASS, "amount")
+    c = _positive(concentration, CONCENTRATION, "concentration")
+    return _rounded(a.magnitude / c.magnitude, VOLUME, "volume")
+
+
+def infusion_rate(amount: Quantity | str, duration: Quantity | str) -> MassRate:
+    """The mean rate that gives ``amount`` over ``duration``, rounded half-even to 0.01 mg/min.
+
+    Example:
+        >>> from kapproto import quantity, format_quantity
+        >>> format_quantity(infusion_rate(quantity("40 mg"), quantity("40 min")))
+        '1 mg/min'
+    """
+    a = _positive(amount, MASS, "amount")
+    d = _positive(duration, DURATION, "duration")
+    return _rounded(a.magnitude / d.magnitude, MASS_RATE, "rate")
+
+
+def _to_mass(value: object) -> Quantity:
+    return MASS.check(value)
+
+
+@attrs.frozen
+class ExposureEstimate:
+    """An estimate of systemic exposure, as the IV amount that would give it.
+
+    It comes from the route's bioavailability range and is labelled an
+    estimate: it is never a dose conversion, and the CLI never prints it as a
+    dose.
+
+    Attributes:
+        low: Lower end (MASS, mg), from the low end of the bioavailability range.
+        high: Upper end (MASS, mg).
+        source: Where the bioavailability range comes from.
+        confidence: How sure that source is.
+    """
+
+    low: Mass = attrs.field(converter=_to_mass)
+    high: Mass = attrs.field(converter=_to_mass)
+    source: str
+    confidence: Confidence | None = None
+
+    NOTE: ClassVar[str] = "systemic-exposure estimate from bioavailability; not a dose conversion"
+
+    def __str__(self) -> str:
+        return (
+            f"IV-equivalent exposure {format_quantity(self.low)} to {format_quantity(self.high)} "
+            f"({self.NOTE}; {self.source})"
+        )
+
+
+def iv_equivalent(
+    amount: Quantity | str, route: Route, medication: Medication = Medication.KETAMINE
+) -> ExposureEstimate:
+    """Estimate the systemic exposure of ``amount`` by ``route`` as an IV-equivalent range.
+
+    Each end is ``amount x bioavailability`` rounded half-even to 0.1 mg.
+
+    Raises:
+        UnitError: ``amount`` is not a MASS.
+        UnknownReferenceError: No source gives the route's bioavailability
+            (subcutaneous): no estimate rather than a guess.
+
+    Example:
+        >>> from kapproto import Route, quantity
+        >>> est = iv_equivalent(quantity("200 mg"), Route.SUBLINGUAL)
+        >>> str(est.low), str(est.high)
+        ('54.0 milligram', '64.0 milligram')
+    """
+    a = _positive(amount, MASS, "amount")
+    route = to_route(route)
+    medication = to_medication(medication)
+    bio = route.bioavailability_for(medication)
+    if bio is None:
+        raise UnknownReferenceError(
+            f"no source gives the bioavailability of {medication.value} by the {route.value} "
+            "route (CLINICAL.md §1), so kapproto gives no exposure estimate",
+            path="$.route",
+        )
+    reg = get_registry()
+    low = round_to(a.magnitude * bio.low.magnitude / 100.0, MASS)
+    high = round_to(a.magnitude * bio.high.magnitude / 100.0, MASS)
+    return ExposureEstimate(
+        reg.Quantity(float(low), MASS.unit),
+        reg.Quantity(float(high), MASS.unit),
+        bio.source,
+        bio.confidence,
+    )
 
 
 _OPTIONAL: Final = ("end", "concentration", "volume", "site", "lot", "administered_by")
@@ -289,3 +489,35 @@ def _administration_hooks(conv: cattrs.Converter) -> None:
         return data
 
     conv.register_unstructure_hook(Administration, unstructure)
+
+
+@register_hooks
+def _dose_spec_hooks(conv: cattrs.Converter) -> None:
+    def unstructure(spec: DoseSpec) -> dict[str, Any]:
+        value, unit = to_ucum(spec.amount)
+        return {
+            "amount": {"value": value, "unit": unit},
+            "route": spec.route.value,
+            "medication": spec.medication.value,
+        }
+
+    def structure(data: object, _: object) -> DoseSpec:
+        if not isinstance(data, Mapping):
+            raise ValidationError(f"expected a dose spec (a JSON object), got {data!r}")
+        problems = [
+            (f"$.{k}", f"unknown key {k!r}; expected amount, route, medication")
+            for k in data
+            if k not in {"amount", "route", "medication"}
+        ]
+        problems += [
+            (f"$.{k}", "required key is missing") for k in ("amount", "route") if k not in data
+        ]
+        if problems:
+            raise ValidationError(problems=problems)
+        amount = data["amount"]
+        if isinstance(amount, Mapping):
+            amount = _amount_from_json(amount)
+        return DoseSpec(amount, data["route"], data.get("medication", Medication.KETAMINE))
+
+    conv.register_unstructure_hook(DoseSpec, unstructure)
+    conv.register_structure_hook(DoseSpec, structure)

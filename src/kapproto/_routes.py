@@ -43,6 +43,10 @@ __all__ = [
     "Route",
     "RouteInfo",
     "coerce_enum",
+    "to_basis",
+    "to_formulation",
+    "to_medication",
+    "to_route",
 ]
 
 E = TypeVar("E", bound=enum.Enum)
@@ -63,6 +67,8 @@ class Basis(enum.Enum):
     BASE = "base"
     HYDROCHLORIDE = "hydrochloride"
 
+    __hash__ = object.__hash__  # members are singletons; Enum's name hash is slow on hot paths
+
 
 class Medication(enum.Enum):
     """The drug given: racemic ketamine or esketamine.
@@ -76,6 +82,8 @@ class Medication(enum.Enum):
 
     KETAMINE = "ketamine"
     ESKETAMINE = "esketamine"
+
+    __hash__ = object.__hash__
 
     @property
     def info(self) -> MedicationInfo:
@@ -120,6 +128,8 @@ class Route(enum.Enum):
     BUCCAL = "buccal"
     ORAL = "oral"
     INTRANASAL = "intranasal"
+
+    __hash__ = object.__hash__
 
     @property
     def info(self) -> RouteInfo:
@@ -166,6 +176,8 @@ class Formulation(enum.Enum):
     RAPID_DISSOLVE_TABLET = "rapid_dissolve_tablet"
     ORAL_SOLUTION = "oral_solution"
     NASAL_SPRAY_DEVICE = "nasal_spray_device"
+
+    __hash__ = object.__hash__
 
     @property
     def info(self) -> FormulationInfo:
@@ -291,6 +303,26 @@ def coerce_enum(tp: type[E], value: object, name: str) -> E:
     raise ValidationError(
         f"{name}={value!r} is not a {tp.__name__}; expected one of {allowed}", path=f"$.{name}"
     )
+
+
+def to_medication(value: object) -> Medication:
+    """Convert, as an attrs converter, a ``medication`` field (see :func:`coerce_enum`)."""
+    return coerce_enum(Medication, value, "medication")
+
+
+def to_route(value: object) -> Route:
+    """Convert, as an attrs converter, a ``route`` field (see :func:`coerce_enum`)."""
+    return coerce_enum(Route, value, "route")
+
+
+def to_formulation(value: object) -> Formulation:
+    """Convert, as an attrs converter, a ``formulation`` field (see :func:`coerce_enum`)."""
+    return coerce_enum(Formulation, value, "formulation")
+
+
+def to_basis(value: object) -> Basis:
+    """Convert, as an attrs converter, a ``basis`` field (see :func:`coerce_enum`)."""
+    return coerce_enum(Basis, value, "basis")
 
 
 # --------------------------------------------------------------------------

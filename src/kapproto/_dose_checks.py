@@ -1,0 +1,374 @@
+"""Checking administrations against dose limits: the ``dose.*`` findings.
+
+:func:`check_dose_limits` returns a :class:`DoseCheck` with the findings, the
+checks that could not be evaluated (a per-kg limit without a weight, an
+infusion without an end) and the limits the protocol does not configure;
+:func:`check_doses` is the list-returning form DESIGN.md names. Limits are
+compared after rounding both sides half-even to the kind's resolution, so a
+dose equal to its limit passes and one resolution step above does not.
+
+Example:
+    >>> import datetime as dt
+    >>> from kapproto import Administration, DoseLimits, check_doses, quantity
+    >>> limits = DoseLimits.from_dict(
+    ...     {"route": "intramuscular", "per_administration_max": "0.5 mg/kg"}
+    ... )
+    >>> given = Administration(
+    ...     id="a1", medication="ketamine", route="intramuscular",
+    ...     formulation="solution_for_injection", amount=quantity("41 mg"),
+    ...     start=dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00"),
+    ... )
+    >>> [f.code for f in check_doses([given], limits, weight=quantity("80 kg"))]
+    ['dose.above_max']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import attrs
+
+from kapproto._findings import Finding, finding
+from kapproto._limits import DoseBound, DoseLimits, check_weight, format_decimal, round_to
+from kapproto._params import Parameter
+from kapproto._routes import Basis, Formulation, Route
+from kapproto.units import DURATION, MASS, MASS_RATE
+
+if TYPE_CHECKING:
+    from kapproto._dosing import Administration
+
+__all__ = ["DoseCheck", "NotEvaluable", "check_dose_limits", "check_doses"]
+
+
+class NotEvaluable(NamedTuple):
+    """A check that the record lacks the data for.
+
+    Attributes:
+        check: The check, named by the finding code it would give (``"dose.above_max"``).
+        path: JSON path of what is missing (``"$.weight"``).
+        reason: Why it could not be evaluated.
+    """
+
+    check: str
+    path: str
+    reason: str
+
+
+@attrs.frozen
+class DoseCheck:
+    """The outcome of checking a session's administrations against dose limits.
+
+    Attributes:
+        findings: ``dose.*`` findings, in administration order.
+        not_evaluable: Checks the record lacks data for, each with the missing path.
+        not_configured: Limits the protocol leaves unset (``"dose.session_max"``).
+    """
+
+    findings: tuple[Finding, ...] = ()
+    not_evaluable: tuple[NotEvaluable, ...] = ()
+    not_configured: tuple[str, ...] = ()
+
+
+def check_doses(
+    administrations: Sequence[Administration],
+    limits: DoseLimits | Iterable[DoseLimits],
+    *,
+    weight: Any,
+    first_session: bool | None = False,
+) -> list[Finding]:
+    """The ``dose.*`` findings for a session's administrations (see :func:`check_dose_limits`).
+
+    Only the findings: a per-kg limit that could not be evaluated for want of
+    a weight is *not* a pass, and this list cannot say so. Use
+    :func:`check_dose_limits` when the outcome matters.
+    """
+    return list(
+        check_dose_limits(
+            administrations, limits, weight=weight, first_session=first_session
+        ).findings
+    )
+
+
+def check_dose_limits(
+    administrations: Sequence[Administration],
+    limits: DoseLimits | Iterable[DoseLimits],
+    *,
+    weight: Any,
+    first_session: bool | None = False,
+) -> DoseCheck:
+    """Check a session's administrations against a protocol's ``[[doses]]`` entries.
+
+    Each administration is matched to the entry for its medication and route
+    (none: ``dose.route_not_allowed``). Per administration: formulation and
+    route (``dose.formulation_route_mismatch``), the entry's formulations
+    (``dose.formulation_not_allowed``), ``min`` and ``per_administration_max``,
+    ``max_rate`` for infusions, whole devices; per entry and session:
+    ``session_max``, ``first_session_max`` (when ``first_session`` is true),
+    device count and spacing; across all: ``dose.duplicate_administration``.
+
+    Args:
+        administrations: The session's administrations; paths are
+            ``$.administrations[i]``.
+        limits: One entry or all of a protocol's entries.
+        weight: The session's weight (BODY_MASS) or ``None``; a per-kg limit
+            without it is not evaluable (unless the fixed part already fails).
+        first_session: Whether this is the course's first dosing session;
+            ``None`` (no course) skips ``first_session_max``, as DESIGN.md skips
+            course checks without a course.
+
+    Raises:
+        ValidationError: ``weight`` is physically impossible.
+        UnitError: ``weight`` is not a BODY_MASS.
+    """
+    entries = (limits,) if isinstance(limits, DoseLimits) else tuple(limits)
+    kg = None if weight is None else float(check_weight(weight).magnitude)
+    run = _Run(kg)
+    by_key: dict[tuple[Any, Any], int] = {}
+    for index, entry in enumerate(entries):
+        by_key.setdefault((entry.medication, entry.route), index)
+    allowed = _allowed_pairs()
+    groups: dict[int, list[tuple[int, Administration, Decimal]]] = {}
+    seen: dict[tuple[Any, ...], int] = {}
+    for i, a in enumerate(administrations):
+        path = f"$.administrations[{i}]"
+        amount = round_to(a.amount.magnitude, MASS)
+        key = (a.start, a.route, a.medication, amount)
+        if key in seen:
+            run.add(
+                "dose.duplicate_administration",
+                f"same start, route and amount as $.administrations[{seen[key]}]: "
+                "possibly recorded twice",
+                path,
+            )
+        else:
+            seen[key] = i
+        if (a.formulation, a.route) not in allowed:
+            run.add(
+                "dose.formulation_route_mismatch",
+                f"{a.formulation.value} cannot go by the {a.route.value} route",
+                path,
+            )
+        found = by_key.get((a.medication, a.route))
+        if found is None:
+            run.add(
+                "dose.route_not_allowed",
+                f"{a.medication.value} by the {a.route.value} route is not in the protocol",
+                path,
+            )
+            continue
+        entry = entries[found]
+        dose = _in_limit_basis(a, entry, amount)
+        groups.setdefault(found, []).append((i, a, dose))
+        run.administration(i, a, entry, dose)
+    for n, given in groups.items():
+        run.session(entries[n], given, first_session)
+    return DoseCheck(tuple(run.findings), tuple(run.missing.values()), tuple(run.unset))
+
+
+@cache
+def _allowed_pairs() -> frozenset[tuple[Formulation, Route]]:
+    return frozenset((f, r) for f in Formulation for r in f.routes)
+
+
+@cache
+def _labelled(formulation: Formulation) -> Basis:
+    return formulation.basis
+
+
+def _in_limit_basis(a: Administration, entry: DoseLimits, amount: Decimal) -> Decimal:
+    target = entry.basis or _labelled(a.formulation)
+    if a.basis is target:
+        return amount
+    ratio = a.medication.info.hydrochloride_per_base.value
+    factor = 1.0 / ratio if target is Basis.BASE else ratio
+    return round_to(a.amount.magnitude * factor, MASS)
+
+
+def _mg(value: Decimal) -> str:
+    return f"{format_decimal(value)} mg"
+
+
+class _Run:
+    """Collects findings, not-evaluable checks and unset limits while checking."""
+
+    def __init__(self, kg: float | None) -> None:
+        self.kg = kg
+        self.findings: list[Finding] = []
+        self.missing: dict[tuple[str, str], NotEvaluable] = {}
+        self.unset: list[str] = []
+
+    def add(self, code: str, message: str, path: str, source: str | None = None) -> None:
+        self.findings.append(finding(code, message, path=path, source=source))
+
+    def not_evaluable(self, check: str, path: str, reason: str) -> None:
+        self.missing.setdefault((check, path), NotEvaluable(check, path, reason))
+
+    def not_configured(self, name: str) -> None:
+        check = f"dose.{name}"
+        if check not in self.unset:
+            self.unset.append(check)
+
+    def bound(
+        self,
+        param: Parameter[DoseBound] | None,
+        name: str,
+        value: Decimal,
+        *,
+        upper: bool,
+        code: str,
+        path: str,
+        what: str,
+    ) -> None:
+        """Compare a rounded value with a bound; a finding, a not-evaluable entry, or nothing."""
+        if param is None:
+            self.not_configured(name)
+            return
+        verdict = param.value.verdict(value, weight=self.kg, upper=upper)
+        if verdict is None:
+            self.not_evaluable(
+                code, "$.weight", f"{name} is per body mass and the session records no weight"
+            )
+        elif verdict:
+            unit = param.value.kind.canonical
+            relation = "above" if upper else "below"
+            self.add(
+                code,
+                f"{what} {format_decimal(value)} {unit} is {relation} {name} "
+                f"{param.value.describe(weight=self.kg)}",
+                path,
+                source=param.cite(name),
+            )
+
+    def administration(self, i: int, a: Administration, entry: DoseLimits, dose: Decimal) -> None:
+        path = f"$.administrations[{i}]"
+        if entry.formulations and a.formulation not in entry.formulations:
+            self.add(
+                "dose.formulation_not_allowed",
+                f"{a.formulation.value} is not among the protocol's formulations for "
+                f"{entry.medication.value} by {entry.route.value}",
+                path,
+            )
+        self.bound(
+            entry.per_administration_max,
+            "per_administration_max",
+            dose,
+            upper=True,
+            code="dose.above_max",
+            path=path,
+            what="dose",
+        )
+        self.bound(
+            entry.min, "min", dose, upper=False, code="dose.below_min", path=path, what="dose"
+        )
+        if entry.max_rate is not None or a.end is not None:
+            rate = a.rate
+            if rate is None and entry.max_rate is not None:
+                self.not_evaluable(
+                    "dose.rate_above_max", f"{path}.end", "no end time, so no infusion rate"
+                )
+            elif rate is not None:
+                self.bound(
+                    entry.max_rate,
+                    "max_rate",
+                    round_to(rate.magnitude, MASS_RATE),
+                    upper=True,
+                    code="dose.rate_above_max",
+                    path=path,
+                    what="rate",
+                )
+        device = entry.device_amount_for(a.formulation)
+        if device is not None:
+            each = round_to(device.value.magnitude, MASS)
+            count = dose / each
+            if count != count.to_integral_value() or count < 1:
+                self.add(
+                    "dose.device_multiple",
+                    f"{_mg(dose)} is not a whole number of {_mg(each)} devices",
+                    path,
+                    source=device.cite("device_amount"),
+                )
+
+    def session(
+        self,
+        entry: DoseLimits,
+        given: list[tuple[int, Administration, Decimal]],
+        first_session: bool | None,
+    ) -> None:
+        ordered = sorted(given, key=lambda g: (g[1].start, g[0]))
+        for name, code, applies in (
+            ("session_max", "dose.cumulative_above_max", True),
+            ("first_session_max", "dose.above_first_session_max", first_session is True),
+        ):
+            if not applies:
+                continue
+            param: Parameter[DoseBound] | None = getattr(entry, name)
+            if param is None:
+                self.not_configured(name)
+                continue
+            totals: list[tuple[int, Decimal]] = []
+            for i, _, dose in ordered:
+                totals.append((i, (totals[-1][1] if totals else Decimal(0)) + dose))
+            # the check is monotone in the total: find where it is first broken
+            i, total = next(
+                ((i, t) for i, t in totals if param.value.verdict(t, weight=self.kg, upper=True)),
+                totals[-1],
+            )
+            self.bound(
+                param,
+                name,
+                total,
+                upper=True,
+                code=code,
+                path=f"$.administrations[{i}]",
+                what="session total",
+            )
+        self._devices(entry, ordered)
+
+    def _devices(
+        self, entry: DoseLimits, ordered: list[tuple[int, Administration, Decimal]]
+    ) -> None:
+        devices = [
+            (i, a, dose, d)
+            for i, a, dose in ordered
+            if (d := entry.device_amount_for(a.formulation)) is not None
+        ]
+        if not devices:
+            return
+        if entry.max_devices is None:
+            self.not_configured("max_devices")
+        else:
+            limit = entry.max_devices.value
+            count = Decimal(0)
+            for i, _, dose, device in devices:
+                count += dose / round_to(device.value.magnitude, MASS)
+                if count > limit:
+                    self.add(
+                        "dose.device_multiple",
+                        f"{format_decimal(count)} devices in the session; max_devices is {limit}",
+                        f"$.administrations[{i}]",
+                        source=entry.max_devices.cite("max_devices"),
+                    )
+                    break
+        if entry.device_spacing is None:
+            self.not_configured("device_spacing")
+            return
+        spacing = round_to(entry.device_spacing.value.magnitude, DURATION)
+        for (_, before, _, _), (i, after, _, _) in itertools.pairwise(devices):
+            gap = round_to(_minutes(after.start - before.start), DURATION)
+            if gap < spacing:
+                self.add(
+                    "dose.device_spacing",
+                    f"{format_decimal(gap)} min after the previous device; device_spacing is "
+                    f"{format_decimal(spacing)} min",
+                    f"$.administrations[{i}]",
+                    source=entry.device_spacing.cite("device_spacing"),
+                )
+
+
+def _minutes(delta: dt.timedelta) -> float:
+    return delta.total_seconds() / 60.0
