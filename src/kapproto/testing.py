@@ -17,12 +17,17 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
+from collections.abc import Callable
 from typing import Any
 
+import attrs
+import hypothesis
 from hypothesis import strategies as st
 
 from kapproto import units as _units
+from kapproto.exceptions import UnknownReferenceError, ValidationError
 
 __all__ = [
     "administrations",
@@ -33,8 +38,12 @@ __all__ = [
     "instrument_responses",
     "json_values",
     "quantities",
+    "sessions",
+    "sessions_missing_a_record",
     "timezones",
     "unit_spellings",
+    "violation_codes",
+    "violations",
 ]
 
 _ZONES = (
@@ -348,5 +357,659 @@ def dose_limits(*, medication: Any = None, route: Any = None) -> st.SearchStrate
                 st.none() | _parameters(quantities(_units.DURATION, min_value=0, max_value=60))
             )
         return DoseLimits(**fields)
+
+    return build()
+
+
+# --------------------------------------------------------------------------
+# Sessions that comply with a protocol, and sessions that break it
+# --------------------------------------------------------------------------
+
+# Not clinical limits: ranges a generated record is drawn from when the
+# protocol leaves a value unset (a generated session must still look plausible).
+_PLAUSIBLE_DOSE_TENTHS = 1000  # 100 mg per administration
+_PLAUSIBLE_BP = (139, 89)  # mm[Hg], below the usual 140/90 guide
+_PLAUSIBLE_DEVICES = 3
+
+
+def _protocol(protocol: Any) -> Any:
+    from kapproto._catalog import get_protocol
+
+    return get_protocol(protocol) if isinstance(protocol, str) else protocol
+
+
+def _tenths(value: Any) -> int:
+    return int(value * 10)
+
+
+def _cap(param: Any, kg: float) -> int | None:
+    """A maximum (Parameter[DoseBound]) at ``kg`` in tenths of its unit; ``None`` if unset."""
+    return None if param is None else _tenths(min(param.value.limits(weight=kg)))
+
+
+def _minutes(n: float) -> dt.timedelta:
+    return dt.timedelta(minutes=n)
+
+
+def _record_ids() -> st.SearchStrategy[str]:
+    return st.from_regex(r"[a-z][a-z0-9-]{0,7}", fullmatch=True)
+
+
+@attrs.define
+class _Dose:
+    """One planned administration: amount in tenths of a mg, minutes after the previous one."""
+
+    tenths: int
+    offset: int
+    minutes: int | None = None
+    formulation: Any = None
+    route: Any = None
+
+
+@attrs.define
+class _Plan:
+    """A session being drawn; violations edit it before it is built."""
+
+    protocol: Any
+    entry: Any
+    kg: float
+    formulation: Any
+    start: dt.datetime
+    per: int | None = None
+    total: int | None = None
+    low: int = 1
+    device: int | None = None
+    rate: int | None = None  # max_rate in hundredths of a mg/min
+    administrations: list[Any] = attrs.Factory(list)
+    vitals: dict[str, Any] = attrs.Factory(dict)
+    assessments: list[Any] = attrs.Factory(list)
+    discharged_at: dt.datetime | None = None
+    end: dt.datetime | None = None
+    ids: tuple[str, str] = ("s-1", "p-1")
+
+    def anchor(self, anchor: Any) -> dt.datetime:
+        from kapproto._protocols import Anchor
+
+        times: list[dt.datetime] = [
+            a.start if anchor is not Anchor.LAST_ADMINISTRATION_END else a.end or a.start
+            for a in self.administrations
+        ]
+        return min(times) if anchor is Anchor.FIRST_ADMINISTRATION_START else max(times)
+
+    def session(self) -> Any:
+        from kapproto._sessions import Session, SessionKind
+
+        assert self.end is not None
+        return Session(
+            id=self.ids[0],
+            patient=self.ids[1],
+            kind=SessionKind.DOSING,
+            protocol=self.protocol.ref,
+            start=self.start,
+            end=self.end,
+            weight=_units.BODY_MASS.quantity(self.kg, "kg"),
+            administrations=tuple(self.administrations),
+            vitals=tuple(sorted(self.vitals.values(), key=lambda v: v.time)),
+            assessments=tuple(self.assessments),
+            discharged_at=self.discharged_at,
+        )
+
+
+def _threshold(protocol: Any) -> tuple[int, int]:
+    param = protocol.monitoring.bp_threshold
+    if param is None:
+        return _PLAUSIBLE_BP
+    return int(param.value.systolic.magnitude), int(param.value.diastolic.magnitude)
+
+
+def _bp(draw: st.DrawFn, time: dt.datetime, plan: _Plan, *, systolic: int | None = None) -> Any:
+    """A reading at or below the protocol's BP threshold (unless ``systolic`` is given)."""
+    from kapproto._vitals import VitalSigns
+
+    high_s, high_d = _threshold(plan.protocol)
+    s = systolic if systolic is not None else draw(st.integers(95, high_s))
+    d = draw(st.integers(55, min(high_d, s - 15)))
+    oximetry = plan.protocol.monitoring.pulse_oximetry
+    required = oximetry is not None and oximetry.value
+    spo2 = draw(st.integers(92, 100) if required else st.none() | st.integers(92, 100))
+    rate = draw(st.none() | st.integers(50, 110))
+    q = _units.quantity
+    return VitalSigns(
+        time,
+        systolic=q(s, "mm[Hg]"),
+        diastolic=q(d, "mm[Hg]"),
+        heart_rate=None if rate is None else q(rate, "/min"),
+        spo2=None if spo2 is None else q(spo2, "%"),
+    )
+
+
+def _phq9(draw: st.DrawFn, time: dt.datetime, *, item9: int = 0) -> Any:
+    from kapproto.instruments import InstrumentResponse
+
+    answers = draw(st.lists(st.integers(0, 3), min_size=8, max_size=8))
+    return InstrumentResponse("phq9", time, [*answers, item9])
+
+
+def _entry_context(draw: st.DrawFn, protocol: Any, entry: Any) -> _Plan:
+    """Weight, formulation, start and the limits of ``entry`` at that weight."""
+    from kapproto._routes import Formulation
+
+    allowed = sorted(entry.formulations or Formulation, key=lambda f: f.value)
+    formulation = draw(st.sampled_from([f for f in allowed if f.allows(entry.route)]))
+    kg = draw(st.integers(450, 1200)) / 10
+    offset = draw(st.integers(-48, 56))
+    start = draw(
+        st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2035, 12, 31)).map(
+            lambda d: d.replace(second=0, microsecond=0)
+        )
+    ).replace(tzinfo=dt.timezone(dt.timedelta(minutes=15 * offset)))
+    device = entry.device_amount_for(formulation)
+    rate = None if entry.max_rate is None else min(entry.max_rate.value.limits(weight=kg))
+    caps = [c for c in (_cap(entry.session_max, kg), _cap(entry.first_session_max, kg)) if c]
+    low = entry.min
+    return _Plan(
+        protocol=protocol,
+        entry=entry,
+        kg=kg,
+        formulation=formulation,
+        start=start,
+        per=_cap(entry.per_administration_max, kg),
+        total=min(caps) if caps else None,
+        low=max(1, max(_tenths(v) for v in low.value.limits(weight=kg))) if low else 1,
+        device=None if device is None else _tenths(_units.MASS.round(device.value)),
+        rate=None if rate is None else int(rate * 100),
+        ids=(draw(_record_ids()), draw(_record_ids())),
+    )
+
+
+def _spacing(entry: Any) -> int:
+    param = entry.device_spacing
+    return 1 if param is None else max(1, math.ceil(param.value.magnitude))
+
+
+def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    """Amounts within every limit (per administration, session, first session, devices)."""
+    entry = plan.entry
+    if plan.device is not None:
+        most = entry.max_devices.value if entry.max_devices else _PLAUSIBLE_DEVICES
+        for cap in (plan.total, plan.per):
+            if cap is not None:
+                most = min(most, cap // plan.device)
+        if most < 1:
+            raise ValidationError(
+                f"no whole device fits the limits of {entry.medication.value} by {entry.route.value}"
+            )
+        left = draw(st.integers(1, most))
+        doses: list[_Dose] = []
+        while left:
+            n = draw(st.integers(1, left))
+            gap = _spacing(entry) + draw(st.integers(0, 5)) if doses else draw(st.integers(5, 20))
+            doses.append(_Dose(n * plan.device, gap))
+            left -= n
+        return doses
+    per = plan.per or _PLAUSIBLE_DOSE_TENTHS
+    total = plan.total if plan.total is not None else 3 * per
+    if min(per, total) < plan.low:
+        raise ValidationError(
+            f"no dose fits the limits of {entry.medication.value} by {entry.route.value} "
+            f"at {plan.kg:g} kg"
+        )
+    infusion = _is_infusion(entry)
+    count = 1 if infusion else draw(st.integers(1, 3))
+    doses = []
+    for i in range(count):
+        high = min(per, total - sum(d.tenths for d in doses) - plan.low * (count - i - 1))
+        if high < plan.low:
+            break
+        gap = draw(st.integers(5, 20) if not doses else st.integers(10, 40))
+        doses.append(_Dose(draw(st.integers(plan.low, high)), gap))
+    return doses
+
+
+def _is_infusion(entry: Any) -> bool:
+    from kapproto._routes import Route
+
+    return entry.max_rate is not None or entry.route is Route.INTRAVENOUS
+
+
+def _administer(draw: st.DrawFn, plan: _Plan, doses: list[_Dose]) -> None:
+    """Administrations from planned doses; an infusion lasts long enough to keep under max_rate."""
+    from kapproto._dosing import Administration
+
+    entry = plan.entry
+    at = plan.start
+    for i, dose in enumerate(doses):
+        at += _minutes(dose.offset)
+        minutes = dose.minutes
+        if minutes is None and _is_infusion(entry):
+            needed = math.ceil(dose.tenths * 10 / plan.rate) if plan.rate else 40
+            minutes = max(1, needed) + draw(st.integers(0, 20))
+        fields: dict[str, Any] = {}
+        if entry.basis is not None:
+            fields["basis"] = entry.basis
+        plan.administrations.append(
+            Administration(
+                id=f"a{i + 1}",
+                medication=entry.medication,
+                route=dose.route or entry.route,
+                formulation=dose.formulation or plan.formulation,
+                amount=_units.MASS.quantity(dose.tenths / 10, "mg"),
+                start=at,
+                end=None if minutes is None else at + _minutes(minutes),
+                **fields,
+            )
+        )
+
+
+def _recheck_time(draw: st.DrawFn, plan: _Plan) -> dt.datetime | None:
+    param = plan.protocol.monitoring.recheck
+    if param is None:
+        return None
+    r = param.value
+    low = math.ceil(r.at.magnitude - r.tolerance.magnitude)
+    high = math.floor(r.at.magnitude + r.tolerance.magnitude)
+    return plan.anchor(r.anchor) + _minutes(draw(st.integers(low, high)))
+
+
+def _floor_for_discharge(plan: _Plan) -> dt.datetime:
+    """The earliest discharge that leaves room for a discharge reading after every other event."""
+    events: list[dt.datetime] = [a.end or a.start for a in plan.administrations]
+    if "recheck" in plan.vitals:
+        events.append(plan.vitals["recheck"].time)
+    return max(events) + _minutes(11)
+
+
+def _discharge(draw: st.DrawFn, plan: _Plan, at: dt.datetime) -> None:
+    """Discharge at ``at`` with a BP reading in the ten minutes before it, after everything else."""
+    plan.discharged_at = at
+    earliest = _floor_for_discharge(plan) - _minutes(10)
+    room = int((at - earliest).total_seconds() // 60)
+    plan.vitals["discharge"] = _bp(draw, at - _minutes(draw(st.integers(0, min(10, room)))), plan)
+    plan.end = max(plan.end or at, at + _minutes(draw(st.integers(0, 15))))
+
+
+def _draw_plan(
+    draw: st.DrawFn,
+    protocol: Any,
+    *,
+    entries: Any = None,
+    doses: Any = None,
+) -> _Plan:
+    """A compliant plan; ``doses`` (``(draw, plan) -> [_Dose]``) replaces the compliant amounts."""
+    candidates = list(entries if entries is not None else protocol.doses)
+    entry = draw(st.sampled_from(candidates))
+    plan = _entry_context(draw, protocol, entry)
+    _administer(draw, plan, (doses or _compliant_doses)(draw, plan))
+    first = min(a.start for a in plan.administrations)
+    plan.vitals["predose"] = _bp(
+        draw, first - _minutes(draw(st.integers(1, int((first - plan.start) / _minutes(1))))), plan
+    )
+    if draw(st.booleans()):
+        plan.assessments.append(_phq9(draw, plan.start))
+    recheck = _recheck_time(draw, plan)
+    if recheck is not None:
+        plan.vitals["recheck"] = _bp(draw, recheck, plan)
+    observation = protocol.monitoring.min_observation
+    at = _floor_for_discharge(plan)
+    if observation is not None:
+        o = observation.value
+        at = max(at, plan.anchor(o.anchor) + _minutes(math.ceil(o.duration.magnitude)))
+    _discharge(draw, plan, at + _minutes(draw(st.integers(0, 30))))
+    return plan
+
+
+def sessions(protocol: Any = None) -> st.SearchStrategy[Any]:
+    """Dosing :class:`~kapproto.Session` records that comply with ``protocol``.
+
+    Each session picks one of the protocol's ``[[doses]]`` entries, an allowed
+    formulation, a weight of 45-120 kg and doses within every configured limit
+    (per administration, per session and first session, whole devices spaced
+    as the protocol asks, infusions slow enough for ``max_rate``). It has a
+    pre-dose BP at or below the threshold, the recheck inside its window,
+    SpO2 on every reading when pulse oximetry is required, and a discharge
+    after the minimum observation with a reading at or below the threshold
+    just before it. Times are whole minutes with a fixed UTC offset, as read
+    back from JSON. Checked on its own the report is compliant with no
+    findings; the doses also keep within ``first_session_max``, so they pass
+    as a course's first dosing session too.
+
+    Args:
+        protocol: A :class:`~kapproto.Protocol` or a built-in protocol id;
+            ``None`` draws a built-in protocol.
+
+    Raises:
+        ValidationError: The protocol's limits leave no dose to give.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> from kapproto import check_session, get_protocol
+        >>> protocol = get_protocol("im-kap")
+        >>> @settings(max_examples=10)
+        ... @given(sessions(protocol))
+        ... def test_compliant(session):
+        ...     assert check_session(session, protocol).ok
+        >>> test_compliant()
+    """
+    if protocol is None:
+        from kapproto._catalog import Catalog
+
+        ids = sorted({pid for pid, _ in Catalog.builtin().protocols.entries})
+        return st.sampled_from(ids).flatmap(sessions)
+    chosen = _protocol(protocol)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        return _draw_plan(draw, chosen).session()
+
+    return build()
+
+
+# -- violations ---------------------------------------------------------------
+
+
+def _above_max(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    assert plan.per is not None
+    high = plan.per + 200 if plan.total is None else min(plan.per + 200, plan.total)
+    if high <= plan.per:
+        hypothesis.reject()
+    return [_Dose(draw(st.integers(plan.per + 1, high)), draw(st.integers(5, 20)))]
+
+
+def _cumulative(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    total = _cap(plan.entry.session_max, plan.kg)
+    assert total is not None
+    per = plan.per or total
+    count = -(-(total + 1) // per)  # ceil: fewest doses that can pass the session limit
+    if count > 3:
+        hypothesis.reject()
+    each = draw(st.integers(-(-(total + 1) // count), per))
+    return [_Dose(each, draw(st.integers(5, 20)) if i == 0 else 30) for i in range(count)]
+
+
+def _device_multiple(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    assert plan.device is not None
+    whole = draw(st.integers(0, _PLAUSIBLE_DEVICES - 1))
+    tenths = plan.device * whole + plan.device // 2
+    if plan.total is not None and tenths > plan.total:
+        tenths = plan.device // 2
+    return [_Dose(tenths, draw(st.integers(5, 20)))]
+
+
+def _device_spacing(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    assert plan.device is not None
+    return [
+        _Dose(plan.device, draw(st.integers(5, 20))),
+        _Dose(plan.device, draw(st.integers(1, _spacing(plan.entry) - 1))),
+    ]
+
+
+def _other_formulation(entry: Any, fits: bool) -> Any:
+    from kapproto._routes import Formulation
+
+    return [
+        f
+        for f in sorted(Formulation, key=lambda f: f.value)
+        if f.allows(entry.route) is fits
+        and f.device_amount(entry.medication) is None
+        and f not in entry.formulations
+    ]
+
+
+def _mismatch(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    doses = _compliant_doses(draw, plan)
+    doses[0].formulation = draw(st.sampled_from(_other_formulation(plan.entry, False)))
+    return doses
+
+
+def _other_route(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
+    from kapproto._routes import Formulation
+
+    taken = {(e.medication, e.route) for e in plan.protocol.doses}
+    pairs = [
+        (f, r)
+        for f in sorted(Formulation, key=lambda f: f.value)
+        for r in sorted(f.routes, key=lambda r: r.value)
+        if (plan.entry.medication, r) not in taken
+        and f.device_amount(plan.entry.medication) is None
+    ]
+    doses = _compliant_doses(draw, plan)
+    doses[0].formulation, doses[0].route = draw(st.sampled_from(pairs))
+    return doses
+
+
+def _monitoring(protocol: Any, name: str) -> bool:
+    param = getattr(protocol.monitoring, name)
+    return param is not None and param.value is not False
+
+
+def _no_predose(draw: st.DrawFn, plan: _Plan) -> None:
+    del plan.vitals["predose"]
+
+
+def _elevated_predose(draw: st.DrawFn, plan: _Plan) -> None:
+    high_s, _ = _threshold(plan.protocol)
+    old = plan.vitals["predose"]
+    s = draw(st.integers(high_s + 1, high_s + 60))
+    plan.vitals["predose"] = _bp(draw, old.time, plan, systolic=s)
+
+
+def _late_recheck(draw: st.DrawFn, plan: _Plan) -> None:
+    recheck = plan.protocol.monitoring.recheck.value
+    closes = plan.anchor(recheck.anchor) + _minutes(
+        recheck.at.magnitude + recheck.tolerance.magnitude
+    )
+    late = closes + _minutes(draw(st.integers(1, 10)))
+    if draw(st.booleans()) or late >= plan.vitals["discharge"].time:
+        del plan.vitals["recheck"]
+    else:
+        plan.vitals["recheck"] = attrs.evolve(plan.vitals["recheck"], time=late)
+
+
+def _no_spo2(draw: st.DrawFn, plan: _Plan) -> None:
+    plan.vitals = {k: attrs.evolve(v, spo2=None) for k, v in plan.vitals.items()}
+
+
+def _early_discharge(draw: st.DrawFn, plan: _Plan) -> None:
+    o = plan.protocol.monitoring.min_observation.value
+    required = plan.anchor(o.anchor) + _minutes(o.duration.magnitude)
+    room = int((required - _floor_for_discharge(plan)).total_seconds() // 60)
+    if room < 1:
+        hypothesis.reject()
+    _discharge(draw, plan, required - _minutes(draw(st.integers(1, min(room, 60)))))
+
+
+def _unsettled(draw: st.DrawFn, plan: _Plan) -> None:
+    high_s, _ = _threshold(plan.protocol)
+    old = plan.vitals["discharge"]
+    plan.vitals["discharge"] = _bp(
+        draw, old.time, plan, systolic=draw(st.integers(high_s + 1, high_s + 40))
+    )
+
+
+def _ideation(draw: st.DrawFn, plan: _Plan) -> None:
+    plan.assessments = [_phq9(draw, plan.start, item9=draw(st.integers(1, 3)))]
+
+
+# code -> (which [[doses]] entries can show it, or None if the protocol cannot;
+#          doses drawer or None; plan edit or None)
+_Entries = Callable[[Any], list[Any]]
+
+
+def _entries_where(test: Callable[[Any, Any], bool]) -> _Entries:
+    return lambda protocol: [e for e in protocol.doses if test(protocol, e)]
+
+
+def _devices(e: Any) -> bool:
+    return any(f.device_amount(e.medication) is not None for f in e.formulations or ())
+
+
+def _when_configured(name: str, edit: Any) -> tuple[_Entries, Any, Any]:
+    """A monitoring violation: any entry, once the protocol sets ``monitoring.<name>``."""
+    return _entries_where(lambda p, e: _monitoring(p, name)), None, edit
+
+
+_VIOLATIONS: dict[str, tuple[_Entries, Any, Any]] = {
+    "dose.above_max": (
+        _entries_where(lambda p, e: e.per_administration_max is not None and not _devices(e)),
+        _above_max,
+        None,
+    ),
+    "dose.cumulative_above_max": (
+        _entries_where(lambda p, e: e.session_max is not None and not _devices(e)),
+        _cumulative,
+        None,
+    ),
+    "dose.device_multiple": (_entries_where(lambda p, e: _devices(e)), _device_multiple, None),
+    "dose.device_spacing": (
+        _entries_where(
+            lambda p, e: (
+                _devices(e)
+                and e.device_spacing is not None
+                and _spacing(e) > 1
+                and (e.max_devices is None or e.max_devices.value >= 2)
+            )
+        ),
+        _device_spacing,
+        None,
+    ),
+    "dose.formulation_route_mismatch": (
+        _entries_where(lambda p, e: bool(_other_formulation(e, False))),
+        _mismatch,
+        None,
+    ),
+    "dose.route_not_allowed": (_entries_where(lambda p, e: True), _other_route, None),
+    "monitoring.predose_vitals_missing": _when_configured("predose_bp", _no_predose),
+    "monitoring.bp_elevated_predose": _when_configured("bp_threshold", _elevated_predose),
+    "monitoring.recheck_missing": _when_configured("recheck", _late_recheck),
+    "monitoring.spo2_missing": _when_configured("pulse_oximetry", _no_spo2),
+    "monitoring.observation_too_short": _when_configured("min_observation", _early_discharge),
+    "monitoring.bp_not_settled_at_discharge": _when_configured("bp_threshold", _unsettled),
+    "assessment.suicidal_ideation": (_entries_where(lambda p, e: True), None, _ideation),
+}
+
+
+def violation_codes(protocol: Any) -> tuple[str, ...]:
+    """The finding codes :func:`violations` can produce under ``protocol``, sorted.
+
+    A code is left out when the protocol does not configure what it checks
+    (no ``recheck``, no nasal devices, ...).
+
+    Example:
+        >>> "monitoring.spo2_missing" in violation_codes("esketamine-trd")
+        True
+        >>> "monitoring.spo2_missing" in violation_codes("im-kap")
+        False
+    """
+    chosen = _protocol(protocol)
+    return tuple(sorted(code for code, (entries, _, _) in _VIOLATIONS.items() if entries(chosen)))
+
+
+def violations(protocol: Any, code: str) -> st.SearchStrategy[Any]:
+    """Sessions that break ``protocol`` in one way: checked without a course, the one finding is ``code``.
+
+    Each session is drawn as :func:`sessions` draws a compliant one, then
+    changed in one place: a dose above ``per_administration_max``, a session
+    total above ``session_max``, half a nasal device, two devices closer than
+    ``device_spacing``, a formulation that cannot go by the route, a route the
+    protocol does not list, no pre-dose BP, a pre-dose BP above the threshold,
+    no BP inside the recheck window, no SpO2, a discharge before the minimum
+    observation, a high BP at discharge, or a PHQ-9 with item 9 above zero.
+
+    A formulation/route mismatch in an entry that lists its formulations is
+    also reported as ``dose.formulation_not_allowed`` (both are true of the
+    record); every other kind gives exactly one finding, ``code``.
+
+    Args:
+        protocol: A :class:`~kapproto.Protocol` or a built-in protocol id.
+        code: One of :func:`violation_codes` for that protocol.
+
+    Raises:
+        UnknownReferenceError: ``code`` is not a finding code this module can produce.
+        ValidationError: The protocol does not configure what ``code`` checks.
+    """
+    chosen = _protocol(protocol)
+    if code not in _VIOLATIONS:
+        raise UnknownReferenceError(
+            f"code={code!r} is not a violation kapproto.testing generates; "
+            f"known: {', '.join(sorted(_VIOLATIONS))}"
+        )
+    pick, doses, edit = _VIOLATIONS[code]
+    entries = pick(chosen)
+    if not entries:
+        raise ValidationError(
+            f"protocol {chosen.id}@{chosen.version} does not configure what {code} checks; "
+            f"it can produce: {', '.join(violation_codes(chosen))}",
+            path="code",
+        )
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        plan = _draw_plan(draw, chosen, entries=entries, doses=doses)
+        if edit is not None:
+            edit(draw, plan)
+        return plan.session()
+
+    return build()
+
+
+def _needed(plan: _Plan) -> list[str]:
+    """Paths of the records the protocol's checks need in this session."""
+    m, entry = plan.protocol.monitoring, plan.entry
+    needed: list[str] = []
+    bounds = (entry.per_administration_max, entry.min, entry.session_max, entry.max_rate)
+    if any(b is not None and b.value.per_body_mass is not None for b in bounds):
+        needed.append("$.weight")
+    if m.min_observation is not None or m.bp_threshold is not None:
+        needed.append("$.discharged_at")
+    if _monitoring(plan.protocol, "predose_bp") or m.bp_threshold is not None:
+        needed.append("predose")
+    if m.recheck is not None:
+        needed.append("recheck")
+    elif m.bp_threshold is not None:
+        needed.append("discharge")  # the only reading after the dose
+    if _monitoring(plan.protocol, "pulse_oximetry"):
+        needed.append("$.vitals[*].spo2")
+    if entry.max_rate is not None:
+        needed.append("$.administrations[0].end")
+    return needed
+
+
+def sessions_missing_a_record(protocol: Any) -> st.SearchStrategy[tuple[str, Any]]:
+    """``(what, session)``: a compliant session with one record a check needs removed.
+
+    ``what`` names the record: ``"$.weight"`` (for a per-kg limit),
+    ``"$.discharged_at"``, ``"predose"`` / ``"recheck"`` / ``"discharge"`` (a
+    BP reading), ``"$.vitals[*].spo2"`` or ``"$.administrations[0].end"`` (an
+    infusion's end, for ``max_rate``). Checked against ``protocol``, such a
+    session is never compliant: the check either finds the gap or reports it
+    not evaluable.
+
+    Args:
+        protocol: A :class:`~kapproto.Protocol` or a built-in protocol id.
+    """
+    chosen = _protocol(protocol)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[str, Any]:
+        plan = _draw_plan(draw, chosen)
+        needed = _needed(plan)
+        if not needed:
+            hypothesis.reject()
+        what = draw(st.sampled_from(needed))
+        session = plan.session()
+        if what in plan.vitals:
+            del plan.vitals[what]
+            session = attrs.evolve(session, vitals=plan.session().vitals)
+        elif what == "$.weight":
+            session = attrs.evolve(session, weight=None)
+        elif what == "$.discharged_at":
+            session = attrs.evolve(session, discharged_at=None)
+        elif what == "$.vitals[*].spo2":
+            _no_spo2(draw, plan)
+            session = plan.session()
+        else:
+            first, *rest = session.administrations
+            session = attrs.evolve(session, administrations=(attrs.evolve(first, end=None), *rest))
+        return what, session
 
     return build()
