@@ -293,7 +293,7 @@ def _check_enum(c: _Compiler, value: object, cls: type[Any], path: str, *, optio
 
 
 def compile_rules(
-    ruleset_id: str, rules: Sequence[object], declared: Sequence[FactSpec]
+    ruleset_id: str, rules: Sequence[object], declared: Sequence[object]
 ) -> tuple[list[CompiledRule], Problems]:
     """Check and compile every rule; report every problem at once.
 
@@ -301,7 +301,9 @@ def compile_rules(
         ruleset_id: The rule set's id, for messages.
         rules: The rules (a condition already reported as malformed is
             :data:`~kapproto.screening._model.MALFORMED` and skipped).
-        declared: Clinic facts (under ``extra.``) the rule set declares.
+        declared: Clinic facts (under ``extra.``) the rule set declares
+            (:data:`~kapproto.screening._model.MALFORMED` for one already
+            reported).
 
     Returns:
         The compiled rules (canonical values) and the problems found, each
@@ -312,13 +314,18 @@ def compile_rules(
     declared_map: dict[str, FactSpec] = {}
     for i, spec in enumerate(declared):
         where = f"$.facts[{i}].path"
-        if not spec.path.startswith(EXTRA + ".") or not all(spec.path.split(".")):
+        if spec is MALFORMED:
+            continue
+        if not isinstance(spec, FactSpec):
+            c.problem(f"$.facts[{i}]", f"expected a FactSpec, got {spec!r}")
+        elif not spec.path.startswith(EXTRA + ".") or not all(spec.path.split(".")):
             c.problem(
                 where, f"a rule set declares only clinic facts under '{EXTRA}.'; got {spec.path!r}"
             )
         elif spec.path in declared_map:
             c.problem(where, f"fact {spec.path!r} is declared twice")
-        declared_map[spec.path] = spec
+        else:
+            declared_map[spec.path] = spec
     c.declared = declared_map
     if not rules:
         c.problem("$.rules", "a rule set needs at least one rule")

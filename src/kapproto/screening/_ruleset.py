@@ -132,7 +132,8 @@ class RuleSet:
         if not isinstance(raw_facts, list | tuple):
             problems.append(("$.facts", f"expected a list of fact declarations, got {raw_facts!r}"))
         else:
-            facts = [f for i, r in enumerate(raw_facts) if (f := _fact_from_dict(r, i, problems))]
+            # a malformed declaration keeps its place, so later paths stay right
+            facts = [_fact_from_dict(r, i, problems) or MALFORMED for i, r in enumerate(raw_facts)]
         try:
             ruleset = cls(
                 id=data.get("id"),  # type: ignore[arg-type]
