@@ -52,7 +52,7 @@ _NAMES: dict[str, str] = {
     "volume_for": "kapproto._dosing",
     "infusion_rate": "kapproto._dosing",
     "iv_equivalent": "kapproto._dosing",
-    "DoseBound": "kapproto._limits",
+    "DoseBound": "kapproto._bounds",
     "DoseLimits": "kapproto._limits",
     "DoseCheck": "kapproto._dose_checks",
     "check_doses": "kapproto._dose_checks",
@@ -227,6 +227,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kapproto._bounds import DoseBound
     from kapproto._catalog import Catalog, get_protocol, load_protocol
     from kapproto._codes import Coding
     from kapproto._compliance import (
@@ -246,7 +247,7 @@ if TYPE_CHECKING:
         volume_for,
     )
     from kapproto._findings import Finding, Severity, finding_catalogue
-    from kapproto._limits import DoseBound, DoseLimits
+    from kapproto._limits import DoseLimits
     from kapproto._params import Confidence, Parameter
     from kapproto._protocols import (
         Anchor,

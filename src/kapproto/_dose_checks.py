@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
+from kapproto._bounds import DoseBound, check_weight, format_decimal, round_to
 from kapproto._findings import Finding, finding
-from kapproto._limits import DoseBound, DoseLimits, check_weight, format_decimal, round_to
+from kapproto._limits import DoseLimits
 from kapproto._params import Parameter
 from kapproto._routes import Basis, Formulation, Route
 from kapproto.units import DURATION, MASS, MASS_RATE

@@ -23,15 +23,15 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_unstructure_fn
 
-from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
-from kapproto._limits import (
+from kapproto._bounds import (
     DoseBound,
-    DoseLimits,
     check_weight,
     format_decimal,
     physical_limits,
     round_to,
 )
+from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
+from kapproto._limits import DoseLimits
 from kapproto._params import Confidence
 from kapproto._routes import (
     Basis,

@@ -1,11 +1,9 @@
-"""Dose limits: one ``[[doses]]`` entry of a protocol file, and what a record can physically be.
+"""Dose limits: one ``[[doses]]`` entry of a protocol file.
 
 :class:`DoseLimits` holds a protocol's limits for one medication by one route,
 each limit a :class:`~kapproto._params.Parameter` that keeps its source for the
-findings. :class:`DoseBound` is a limit given as a mass, a dose per body mass,
-or both (every bound given must hold: for a maximum the lower applies at the
-recorded weight, for a minimum the higher). The checks themselves are in
-:mod:`kapproto._checks`.
+findings; each bound is a :class:`~kapproto.DoseBound` (mg and/or mg/kg). The
+checks themselves are in :mod:`kapproto._dose_checks`.
 
 Example:
     >>> from kapproto import DoseLimits
@@ -19,14 +17,22 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
 from typing import Any, Final
 
 import attrs
 import cattrs
 
-from kapproto._data import load_data
+from kapproto._bounds import (
+    DOSE_KINDS,
+    RATE_KINDS,
+    DoseBound,
+    PhysicalLimits,
+    check_weight,
+    format_decimal,
+    physical_limits,
+    quantity_text,
+    round_to,
+)
 from kapproto._params import Parameter, parse_parameter
 from kapproto._routes import (
     Basis,
@@ -37,24 +43,11 @@ from kapproto._routes import (
     to_medication,
     to_route,
 )
-from kapproto.exceptions import KapprotoError, ProtocolError, UnitError, ValidationError
+from kapproto.exceptions import KapprotoError, ProtocolError, ValidationError
 from kapproto.serialization import register_hooks
-from kapproto.units import (
-    BODY_MASS,
-    DOSE_PER_BODY_MASS,
-    DOSE_RATE_PER_BODY_MASS,
-    DURATION,
-    MASS,
-    MASS_RATE,
-    VOLUME,
-    Kind,
-    Quantity,
-    canonical_number,
-    format_quantity,
-    kind_of,
-    quantity,
-)
+from kapproto.units import DURATION, MASS, Kind, Quantity, kind_of, quantity
 
+# DoseBound, check_weight, ... live in kapproto._bounds; re-exported for callers of this module.
 __all__ = [
     "DoseBound",
     "DoseLimits",
@@ -65,262 +58,9 @@ __all__ = [
     "round_to",
 ]
 
-# (fixed kind, per-body-mass kind, factor taking per-kg x kg into the fixed kind's unit)
-_DOSE: Final = (MASS, DOSE_PER_BODY_MASS, 1.0)
-_RATE: Final = (MASS_RATE, DOSE_RATE_PER_BODY_MASS, 1.0 / 60.0)  # mg/kg/h x kg -> mg/min
-
-
-def round_to(magnitude: float, kind: Kind) -> Decimal:
-    """Round a canonical magnitude half-even to ``kind``'s resolution, as :meth:`Kind.round` does.
-
-    The fast path of limit checks: no unit check, the magnitude is already canonical.
-
-    Example:
-        >>> round_to(0.15 * 41, MASS)
-        Decimal('6.2')
-    """
-    return Decimal(format(magnitude, ".12g")).quantize(
-        _STEPS.get(kind.name) or Decimal(kind.resolution), rounding=ROUND_HALF_EVEN
-    )
-
-
-_STEPS: dict[str, Decimal] = {}
-
-
-@attrs.frozen
-class PhysicalLimits:
-    """What a dosing record can physically be (``data/dosing.toml``); not clinical limits.
-
-    Attributes:
-        weight_min: Smallest body weight accepted (BODY_MASS, kg).
-        weight_max: Largest body weight accepted (BODY_MASS, kg).
-        volume_relative_tolerance: Allowed relative difference between a recorded
-            volume and amount / concentration (a fraction, 0.05 = 5 %).
-        volume_absolute_tolerance: Allowed absolute difference (VOLUME, mL); the
-            larger of the two tolerances applies.
-    """
-
-    weight_min: Quantity
-    weight_max: Quantity
-    volume_relative_tolerance: float
-    volume_absolute_tolerance: Quantity
-
-
-@cache
-def physical_limits() -> PhysicalLimits:
-    """The physical limits of a dosing record, read once from ``data/dosing.toml``."""
-    data = load_data("dosing.toml")
-    return PhysicalLimits(
-        weight_min=BODY_MASS.check(data["weight"]["min"]["value"]),
-        weight_max=BODY_MASS.check(data["weight"]["max"]["value"]),
-        volume_relative_tolerance=float(data["volume"]["relative_tolerance"]["value"]),
-        volume_absolute_tolerance=VOLUME.check(data["volume"]["absolute_tolerance"]["value"]),
-    )
-
-
-def check_weight(weight: object, *, path: str = "$.weight") -> Quantity:
-    """Return ``weight`` as a BODY_MASS in kg, refusing a physically impossible one.
-
-    Args:
-        weight: A quantity such as ``quantity("80 kg")`` or the text ``"176 lb"``.
-        path: JSON path used in errors.
-
-    Raises:
-        UnitError: Not a BODY_MASS (a bare number, mg, mg/kg, ...), or not finite.
-        ValidationError: Outside the physically possible range of ``data/dosing.toml``
-            (1 kg to 700 kg).
-
-    Example:
-        >>> from kapproto.units import quantity
-        >>> check_weight(quantity("800 kg"))
-        Traceback (most recent call last):
-        ...
-        kapproto.exceptions.ValidationError: $.weight: weight=800 kg is outside the physically possible range 1 kg to 700 kg
-    """
-    checked = BODY_MASS.check(weight, name="weight", path=path)
-    limits = physical_limits()
-    if not limits.weight_min.magnitude <= checked.magnitude <= limits.weight_max.magnitude:
-        raise ValidationError(
-            f"weight={format_quantity(checked)} is outside the physically possible range "
-            f"{format_quantity(limits.weight_min)} to {format_quantity(limits.weight_max)}",
-            path=path,
-        )
-    return checked
-
-
-# --------------------------------------------------------------------------
-# DoseBound
-# --------------------------------------------------------------------------
-
-
-def _text(q: Quantity) -> str:
-    """``"84 mg"``: canonical magnitude and UCUM code, as a protocol file writes it."""
-    kind = kind_of(q)
-    return f"{canonical_number(float(q.magnitude))} {kind.canonical}"
-
-
-@attrs.frozen
-class DoseBound:
-    """A limit given as a fixed amount, an amount per body mass, or both.
-
-    For doses the fixed part is a MASS (mg) and the other a DOSE_PER_BODY_MASS
-    (mg/kg); for infusion rates a MASS_RATE (mg/min) and a
-    DOSE_RATE_PER_BODY_MASS (mg/kg/h). Every part given must hold: for a
-    maximum the lower applies at the recorded weight, for a minimum the higher.
-
-    Attributes:
-        fixed: The fixed part (MASS, mg; or MASS_RATE, mg/min), or ``None``.
-        per_body_mass: The per-body-mass part (DOSE_PER_BODY_MASS, mg/kg; or
-            DOSE_RATE_PER_BODY_MASS, mg/kg/h), or ``None``.
-
-    Example:
-        >>> from kapproto.units import quantity
-        >>> bound = DoseBound.of(quantity("40 mg"), quantity("0.5 mg/kg"))
-        >>> bound.limits(weight=70.0)
-        (Decimal('40.0'), Decimal('35.0'))
-    """
-
-    fixed: Quantity | None = None
-    per_body_mass: Quantity | None = None
-    _pair: tuple[Kind, Kind, float] = attrs.field(init=False, repr=False, eq=False)
-    _fixed_rounded: Decimal | None = attrs.field(init=False, repr=False, eq=False)
-    _memo: tuple[float, Decimal] | None = attrs.field(
-        init=False, repr=False, eq=False, default=None
-    )
-
-    def __attrs_post_init__(self) -> None:
-        if self.fixed is None and self.per_body_mass is None:
-            raise ValidationError("a bound needs a fixed part, a per-body-mass part or both")
-        pair = _RATE if any(_is_rate(p) for p in (self.fixed, self.per_body_mass)) else _DOSE
-        problems: list[tuple[str, str]] = []
-        error: type[KapprotoError] = ValidationError
-        for name, kind in (("fixed", pair[0]), ("per_body_mass", pair[1])):
-            part = getattr(self, name)
-            if part is None:
-                continue
-            try:
-                checked = kind.check(part, name=name, path=f"$.{name}")
-            except KapprotoError as exc:
-                problems += exc.problems
-                error = UnitError
-                continue
-            if not checked.magnitude > 0:
-                problems.append((f"$.{name}", f"{name}={_text(checked)} must be greater than zero"))
-            object.__setattr__(self, name, checked)
-        if problems:
-            raise error(problems=problems)
-        object.__setattr__(self, "_pair", pair)
-        fixed = self.fixed
-        rounded = None if fixed is None else round_to(fixed.magnitude, pair[0])
-        object.__setattr__(self, "_fixed_rounded", rounded)
-
-    @classmethod
-    def of(cls, *parts: Quantity | str) -> DoseBound:
-        """Build a bound from one or two quantities, telling the parts apart by kind.
-
-        Raises:
-            UnitError: A part is neither a fixed amount nor one per body mass,
-                or two parts of the same kind.
-        """
-        fixed: Quantity | None = None
-        per_kg: Quantity | None = None
-        for i, part in enumerate(parts):
-            q = quantity(part) if isinstance(part, str) else part
-            kind = kind_of(q)
-            if kind in (MASS, MASS_RATE) and fixed is None:
-                fixed = q
-            elif kind in (DOSE_PER_BODY_MASS, DOSE_RATE_PER_BODY_MASS) and per_kg is None:
-                per_kg = q
-            else:
-                raise UnitError(
-                    f"{_text(q)} must be a mass (mg), a dose per body mass (mg/kg), a rate "
-                    "(mg/min) or a rate per body mass (mg/kg/h), at most one of each",
-                    path=f"$[{i}]",
-                )
-        return cls(fixed, per_kg)
-
-    @property
-    def is_rate(self) -> bool:
-        """Whether this bounds an infusion rate rather than a dose."""
-        return self._pair is _RATE
-
-    @property
-    def kind(self) -> Kind:
-        """The kind the bound resolves to: MASS (mg) or MASS_RATE (mg/min)."""
-        return self._pair[0]
-
-    def limits(self, *, weight: float | None) -> tuple[Decimal, ...] | None:
-        """Each part as a magnitude of :attr:`kind`, rounded; ``None`` if a part needs a weight.
-
-        Args:
-            weight: Body weight in kg, or ``None`` when not recorded.
-        """
-        out: list[Decimal] = []
-        if self._fixed_rounded is not None:
-            out.append(self._fixed_rounded)
-        if self.per_body_mass is not None:
-            if weight is None:
-                return None
-            out.append(self._resolve(weight))
-        return tuple(out)
-
-    def _resolve(self, weight: float) -> Decimal:
-        memo = self._memo
-        if memo is not None and memo[0] == weight:
-            return memo[1]
-        assert self.per_body_mass is not None
-        fixed_kind, _, factor = self._pair
-        resolved = round_to(self.per_body_mass.magnitude * weight * factor, fixed_kind)
-        object.__setattr__(self, "_memo", (weight, resolved))  # same weight, same limit
-        return resolved
-
-    def verdict(self, value: Decimal, *, weight: float | None, upper: bool) -> bool | None:
-        """Whether a rounded value breaks this bound: ``True``, ``False`` or ``None`` (unknown).
-
-        A value that breaks the fixed part breaks the bound even without a weight.
-        """
-        broken = self._fixed_rounded is not None and (
-            value > self._fixed_rounded if upper else value < self._fixed_rounded
-        )
-        if broken:
-            return True
-        if self.per_body_mass is None:
-            return False
-        if weight is None:
-            return None
-        limit = self._resolve(weight)
-        return value > limit if upper else value < limit
-
-    def describe(self, *, weight: float | None) -> str:
-        """The bound as people read it, e.g. ``"40 mg or 0.5 mg/kg (35 mg at 70 kg)"``."""
-        parts = [format_quantity(p) for p in (self.fixed, self.per_body_mass) if p is not None]
-        text = " or ".join(parts)
-        if self.per_body_mass is not None and weight is not None:
-            resolved = self._resolve(weight)
-            text += f" ({format_decimal(resolved)} {self._pair[0].canonical} at {weight:g} kg)"
-        return text
-
-    def to_data(self) -> str | list[str]:
-        """The protocol-file form: ``"84 mg"`` or ``["40 mg", "0.5 mg/kg"]``."""
-        parts = [_text(p) for p in (self.fixed, self.per_body_mass) if p is not None]
-        return parts[0] if len(parts) == 1 else parts
-
-
-def _is_rate(part: object) -> bool:
-    try:
-        return kind_of(part) in (MASS_RATE, DOSE_RATE_PER_BODY_MASS)  # type: ignore[arg-type]
-    except KapprotoError:
-        return False
-
-
-def format_decimal(value: Decimal) -> str:
-    """A rounded magnitude without trailing zeros (``Decimal('40.0')`` -> ``'40'``)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
-
 
 def _bound_parser(rate: bool) -> Callable[[object, str], DoseBound]:
-    pair = _RATE if rate else _DOSE
+    pair = RATE_KINDS if rate else DOSE_KINDS
 
     def parse(raw: object, path: str) -> DoseBound:
         items = raw if isinstance(raw, list) else [raw]
@@ -511,7 +251,7 @@ class DoseLimits:
                 if isinstance(value, DoseBound)
                 else value
                 if isinstance(value, int)
-                else _text(value)
+                else quantity_text(value)
             )
             if not param.source and param.confidence is None:
                 data[key] = bare
@@ -582,7 +322,7 @@ def _consistency(fields: Mapping[str, Any], path: str) -> list[tuple[str, str]]:
                 problems.append(
                     (
                         f"{path}.min",
-                        f"min {_text(a)} is above per_administration_max {_text(b)}",
+                        f"min {quantity_text(a)} is above per_administration_max {quantity_text(b)}",
                     )
                 )
     devices = fields.get("formulations") or frozenset(Formulation)
@@ -611,7 +351,3 @@ def _limits_hooks(conv: cattrs.Converter) -> None:
 
     conv.register_structure_hook(DoseLimits, structure)
     conv.register_unstructure_hook(DoseLimits, DoseLimits.to_data)
-
-
-for _kind in (MASS, MASS_RATE, VOLUME, DURATION):
-    _STEPS[_kind.name] = Decimal(_kind.resolution)

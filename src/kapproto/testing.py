@@ -297,7 +297,7 @@ def _parameters(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def _bounds(*, rate: bool = False) -> st.SearchStrategy[Any]:
-    from kapproto._limits import DoseBound
+    from kapproto._bounds import DoseBound
 
     fixed_kind, per_kind = (
         (_units.MASS_RATE, _units.DOSE_RATE_PER_BODY_MASS)
