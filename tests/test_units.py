@@ -310,7 +310,7 @@ BAD: list[tuple[Any, ...]] = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), BAD, ids=[repr(a) for a, _ in BAD])
+@pytest.mark.parametrize(("args", "message"), BAD, ids=[repr(a)[:30] for a, _ in BAD])
 def test_quantity_refuses_bad_input(args: tuple[Any, ...], message: str) -> None:
     """quantity() refuses a bare number, an unknown unit, NaN, infinities and non-numbers by UnitError."""
     with pytest.raises(UnitError) as info:
@@ -343,6 +343,14 @@ def test_check_refuses_non_quantities(value: object, message: str) -> None:
     with pytest.raises(UnitError) as info:
         MASS.check(value, name="amount", path="$.amount")
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["", "0.5", "5 furlongs", "forty mg"])
+def test_check_of_bad_text_keeps_the_path(text: str) -> None:
+    """Text that is no quantity at all is refused at the path Kind.check was given."""
+    with pytest.raises(UnitError) as info:
+        MASS.check(text, name="amount", path="$.administrations[0].amount")
+    assert ["$.administrations[0].amount"] == [p for p, _ in info.value.problems]
 
 
 def test_check_refuses_overflow_and_nan_magnitudes() -> None:

@@ -106,10 +106,8 @@ def parse_parameter(
         assert isinstance(raw, Mapping)
         problems: list[tuple[str, str]] = []
         unknown = sorted(set(raw) - _KEYS - extra_keys)
-        problems += [
-            (f"{path}.{k}", f"unknown key {k!r}; expected value, source, confidence")
-            for k in unknown
-        ]
+        allowed = ", ".join(["value", "source", "confidence", *sorted(extra_keys)])
+        problems += [(f"{path}.{k}", f"unknown key {k!r}; expected {allowed}") for k in unknown]
         try:
             source, confidence = provenance(raw, path=path)
         except KapprotoError as exc:

@@ -400,7 +400,10 @@ class Kind:
         """
         label = f"{name}=" if name else ""
         if isinstance(value, str):
-            value = quantity(value)
+            try:
+                value = quantity(value)
+            except UnitError as exc:
+                raise exc.at(path) from None
         reg = get_registry()
         if not isinstance(value, reg.Quantity):
             if isinstance(value, int | float) and not isinstance(value, bool):
