@@ -24,6 +24,7 @@ _COMMANDS: tuple[str, ...] = (
     "kapproto.cli._list",
     "kapproto.cli._check",
     "kapproto.cli._score",
+    "kapproto.cli._screen",
     "kapproto.cli._fhir",
 )
 
