@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from functools import cache
+from types import MappingProxyType
 
 import attrs
 
@@ -73,18 +74,20 @@ class Finding:
 
 @cache
 def finding_catalogue() -> Mapping[str, FindingSpec]:
-    """Every finding code kapproto reports, from ``data/findings.toml``."""
+    """Every finding code kapproto reports, from ``data/findings.toml`` (read-only, cached)."""
     data = load_data("findings.toml")
-    return {
-        entry["code"]: FindingSpec(
-            code=entry["code"],
-            severity=Severity(entry["severity"]),
-            owner=entry["owner"],
-            description=entry["description"],
-            source=entry["source"],
-        )
-        for entry in data["findings"]
-    }
+    return MappingProxyType(
+        {
+            entry["code"]: FindingSpec(
+                code=entry["code"],
+                severity=Severity(entry["severity"]),
+                owner=entry["owner"],
+                description=entry["description"],
+                source=entry["source"],
+            )
+            for entry in data["findings"]
+        }
+    )
 
 
 def finding(
