@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import runpy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,18 @@ def test_report_names_protocol_subject_and_version() -> None:
         report.subject,
     )
     assert report.kapproto_version
+
+
+def test_check_session_script_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/check_session.py exits 0 and prints each example's status and codes."""
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "examples" / "check_session.py"), run_name="__main__")
+    assert 0 == info.value.code
+    lines = {line.split()[0]: line.split()[2:] for line in capsys.readouterr().out.splitlines()}
+    for name, status, codes in SESSION_EXAMPLES:
+        expected = [c + "," for c in codes[:-1]] + codes[-1:] if codes else ["-"]
+        assert [status.value, *expected] == lines[name][: 1 + len(expected)]
+    assert ["compliant", "-"] == lines["course.json"]
 
 
 # ---------------------------------------------------------------------------
@@ -425,6 +438,17 @@ def test_course_example_is_compliant() -> None:
     assert 3 == len(course.dosing_sessions)
     assert ["preparation", "dosing", "integration"] == [s.kind.value for s in course.sessions[:3]]
     assert course.screenings[0].eligible
+
+
+def test_course_example_follows_its_integration_template() -> None:
+    """The example course meets every activity of im-kap's template (kap-weekly-3)."""
+    from kapproto._catalog import Catalog
+
+    course = from_dict(example("course.json"), Course)
+    ref = get_protocol("im-kap").template
+    assert ref is not None
+    template = Catalog.builtin().template(ref.id, ref.version)
+    assert [] == template.for_course(course).adherence(course)
 
 
 def test_course_round_trips() -> None:
