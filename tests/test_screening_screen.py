@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,29 +19,9 @@ from kapproto.testing import facts, rulesets
 
 RULES = get_ruleset("ketamine-contraindications")
 
-HEALTHY: dict[str, Any] = {
-    "sex": "female",
-    "pregnant": False,
-    "breastfeeding": False,
-    "vitals": {"systolic": "128 mmHg", "diastolic": "82 mmHg"},
-    "history": {
-        "aneurysmal_vascular_disease": False,
-        "arteriovenous_malformation": False,
-        "intracerebral_hemorrhage": False,
-        "psychosis": False,
-        "mania": False,
-        "substance_use_disorder": False,
-    },
-    "hepatic": {"impairment": False},
-    "allergies": {"ketamine": False},
-    "medications": {
-        "benzodiazepine": False,
-        "maoi": False,
-        "stimulant": False,
-        "theophylline": False,
-    },
-    "scores": {"phq9": {"item9": 0}, "cssrs_screener": {"high_risk": False}},
-}
+# A healthy candidate who answered every question (also used by the docs).
+EXAMPLE = Path(__file__).parent.parent / "examples" / "screening" / "healthy-candidate.json"
+HEALTHY: dict[str, Any] = json.loads(EXAMPLE.read_text(encoding="utf-8"))
 HEALTHY_FACTS = Facts(HEALTHY)
 
 
