@@ -30,11 +30,12 @@ import datetime as _dt
 import enum
 import json
 import re
+import types
 import zoneinfo
 from collections import abc
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Annotated, Any, Final, TypeVar, get_args, get_origin
+from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -343,6 +344,18 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
         return factor
 
     def structure(value: object, _: object) -> Any:
+        # Fast path: a plain {"value": <finite float or int>, "unit": <known spelling>} dict.
+        if type(value) is dict and len(value) == 2:
+            mag, unit = value.get("value"), value.get("unit")
+            factor = factors.get(unit) if type(unit) is str else None
+            if factor is not None and (
+                type(mag) is float or (type(mag) is int and -(2**53) < mag < 2**53)
+            ):
+                scaled = float(mag) * factor if factor != 1.0 else float(mag)
+                if scaled - scaled == 0.0 and (factor == 1.0 or abs(scaled) < 1e300):
+                    return make(
+                        scaled if factor == 1.0 else _units._scale(float(mag), factor), target
+                    )
         if isinstance(value, Mapping):
             if value.keys() != {"value", "unit"}:
                 extra = sorted(set(value) - {"value", "unit"})
@@ -391,6 +404,31 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
         return {"value": canonical_number(float(value.magnitude)), "unit": code}
 
     return structure, unstructure
+
+
+def _is_optional_kind(tp: object) -> bool:
+    args = get_args(tp)
+    return (
+        get_origin(tp) in (Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+        and any(_is_kind(a) for a in args)
+    )
+
+
+def _optional_kind_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, object], Any]]:
+    """``Mass | None`` without cattrs' per-call union dispatch (a hot path)."""
+
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        inner_type = next(a for a in get_args(tp) if _is_kind(a))
+        inner = conv.get_structure_hook(inner_type)
+
+        def structure(value: object, _: object) -> Any:
+            return None if value is None else inner(value, inner_type)
+
+        return structure
+
+    return factory
 
 
 def _is_document(tp: object) -> bool:
@@ -574,6 +612,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
         conv.register_unstructure_hook(mixed, lambda v: v.value)
     conv.register_structure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[0])
     conv.register_unstructure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[1])
+    conv.register_structure_hook_factory(_is_optional_kind, _optional_kind_hook(conv))
     conv.register_structure_hook_factory(_is_collection, _collection_structure(conv))
     conv.register_unstructure_hook_factory(_is_set_or_fixed_tuple, _collection_unstructure(conv))
     conv.register_structure_hook_factory(_is_record, _record_structure(conv))

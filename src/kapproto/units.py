@@ -76,6 +76,7 @@ __all__ = [
     "get_registry",
     "kind_field",
     "kind_of",
+    "make_quantity",
     "parse_unit",
     "quantity",
     "to_ucum",
@@ -245,6 +246,7 @@ def _install(registry: Any) -> None:
     for code in UCUM_CODES:
         _BY_CONTAINER[table[code].unit._units] = table[code]
     _CONVERSIONS.clear()
+    _CANONICAL.clear()
     _registry = registry
 
 
@@ -272,6 +274,8 @@ class UnitInfo:
 _UNITS: dict[str, UnitInfo] = {}
 _BY_CONTAINER: dict[Any, UnitInfo] = {}
 _CONVERSIONS: dict[tuple[str, Any], float | None] = {}
+# kind name -> the canonical unit's UnitsContainer (the identity check of Kind.check)
+_CANONICAL: dict[str, Any] = {}
 
 
 def _signature(registry: Any, unit: Any) -> tuple[tuple[str, int], ...]:
@@ -292,6 +296,19 @@ def _signature(registry: Any, unit: Any) -> tuple[tuple[str, int], ...]:
             key = f"{dim}{'+' if exp > 0 else '-'}"
             parts[key] = parts.get(key, 0) + int(abs(dexp * exp))
     return tuple(sorted(parts.items()))
+
+
+def make_quantity(magnitude: float, unit: Any) -> Quantity:
+    """Build a quantity from a finite float magnitude and a :class:`pint.Unit`, fast.
+
+    The hot path of structuring: pint's own ``Quantity(value, unit)`` spends
+    most of its time on checks that kapproto has already made (a finite float,
+    a unit from its own registry), so this sets the two fields directly.
+    """
+    inst = object.__new__(get_registry().Quantity)
+    inst._magnitude = magnitude
+    inst._units = unit._units
+    return inst
 
 
 def parse_unit(text: str) -> UnitInfo:
@@ -398,6 +415,11 @@ class Kind:
             ...
             kapproto.exceptions.UnitError: $: 40 mg must be a DOSE_PER_BODY_MASS (mg/kg, ug/kg, mg/[lb_av])
         """
+        canonical = _CANONICAL.get(self.name)
+        if canonical is not None and getattr(value, "_units", None) is canonical:
+            mag = value._magnitude  # type: ignore[attr-defined]
+            if type(mag) is float and mag - mag == 0.0:  # finite float: the hot path
+                return value  # type: ignore[return-value]
         label = f"{name}=" if name else ""
         if isinstance(value, str):
             try:
@@ -418,6 +440,7 @@ class Kind:
                 path=path,
             )
         target = self.unit
+        _CANONICAL[self.name] = target._units
         if value._units is target._units:
             mag = value.magnitude
             if isinstance(mag, float) and math.isfinite(mag):
@@ -429,7 +452,7 @@ class Kind:
                 path=path,
             )
         mag = _finite(value.magnitude, path=path, label=label)
-        return reg.Quantity(_scale(mag, factor, path=path), target)
+        return make_quantity(_scale(mag, factor, path=path), target)
 
     def round(self, value: Quantity) -> Decimal:
         """Round a quantity half-even to this kind's resolution.
@@ -657,7 +680,7 @@ def quantity(
         raise UnitError(
             f"{canonical_number(mag)} {unit} must be a {target.name} ({', '.join(target.accepted)})"
         )
-    return reg.Quantity(_scale(mag, factor), target.unit)
+    return make_quantity(_scale(mag, factor), target.unit)
 
 
 def kind_of(q: Quantity) -> Kind:
