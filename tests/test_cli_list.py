@@ -1,0 +1,72 @@
+"""Tests of ``kapproto list``: the findings catalogue as text and JSON, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kapproto._findings import finding_catalogue
+from kapproto.cli import main
+
+
+def test_list_findings_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """The text table has a header, a rule, and one aligned row per catalogued code."""
+    assert 0 == main(["list", "findings"])
+    out, err = capsys.readouterr()
+    assert "" == err
+    header, rule, *rows = out.rstrip("\n").split("\n")
+    assert ["code", "severity", "description"] == header.split()
+    assert set(rule) == {"-", " "}
+    column = header.index("severity")
+    assert len(finding_catalogue()) == len(rows)
+    for row, spec in zip(rows, finding_catalogue().values(), strict=True):
+        assert row.startswith(spec.code + " ")
+        assert row[column:].startswith(spec.severity.value + " ")
+        assert row.endswith(spec.description)
+
+
+def test_list_findings_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json prints the catalogue as a JSON array of {code, severity, description}."""
+    assert 0 == main(["list", "findings", "--format", "json"])
+    out, _ = capsys.readouterr()
+    assert [
+        {"code": s.code, "severity": s.severity.value, "description": s.description}
+        for s in finding_catalogue().values()
+    ] == json.loads(out)
+
+
+def test_list_unknown_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown list kind exits 2 with the path and the known kinds on stderr, no traceback."""
+    assert 2 == main(["list", "findngs"])
+    out, err = capsys.readouterr()
+    assert "" == out
+    assert err.startswith("kapproto: invalid input (ValidationError)\n")
+    assert "  $.what: cannot list 'findngs'; expected one of " in err
+    assert "findings" in err.split("expected one of ")[1]
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "findings", "--format", "xml"]])
+def test_list_bad_arguments(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Missing or malformed arguments are a usage error with exit status 2."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert 2 == info.value.code
+    assert "usage: kapproto list" in capsys.readouterr().err
+
+
+def test_command_line_unknown_kind() -> None:
+    """The real command, run as a module, exits 2 on an unknown kind without a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kapproto", "list", "nonsense"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (2, "") == (done.returncode, done.stdout)
+    assert "$.what: cannot list 'nonsense'" in done.stderr
+    assert "Traceback" not in done.stderr
