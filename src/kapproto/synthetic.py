@@ -43,7 +43,7 @@ clinical estimates and carry no evidence about any route or dose):
   complete facts (no history item is true, so the decision is eligible, or
   review when PHQ-9 item 9 is above 0 or BP is above the threshold).
   :func:`candidates` instead draws raw candidates with the prevalences in
-  ``CANDIDATE_PREVALENCE`` and 4 % of facts missing.
+  ``CANDIDATE_PREVALENCE`` and 1.5 % of facts missing.
 
 Example:
     >>> from kapproto import synthetic
@@ -81,6 +81,8 @@ NOTE: Final = "SYNTHETIC record from kapproto.synthetic; not a real patient."
 """The note every synthetic session carries."""
 
 CANDIDATE_PREVALENCE: Final[Mapping[str, float]] = {
+    "pregnant": 0.03,  # of female and other candidates under 50; male candidates: absent
+    "breastfeeding": 0.02,  # likewise
     "history.aneurysmal_vascular_disease": 0.005,
     "history.arteriovenous_malformation": 0.002,
     "history.intracerebral_hemorrhage": 0.003,
@@ -97,7 +99,7 @@ CANDIDATE_PREVALENCE: Final[Mapping[str, float]] = {
 }
 """Share of synthetic candidates for whom each yes/no fact is true (simulation parameters)."""
 
-_MISSING_RATE: Final = 0.04
+_MISSING_RATE: Final = 0.015
 _RECHECK_MISSING_RATE: Final = 0.03
 _EARLY_DISCHARGE_RATE: Final = 0.02
 _ZONES: Final = (
@@ -177,7 +179,7 @@ def candidates(n: int, *, seed: int = 0) -> list[Facts]:
 
     Each yes/no fact of :data:`CANDIDATE_PREVALENCE` is true with its share;
     age, sex, weight, vitals and PHQ-9 come from the cohort's distributions;
-    each fact is missing (unknown) with probability 0.04, so some screenings
+    each fact is missing (unknown) with probability 0.015, so some screenings
     are ``incomplete``. Same seed, same candidates.
 
     Example:
@@ -267,11 +269,12 @@ class _Patient:
             "scores.phq9.total": self.phq9,
             "scores.phq9.item9": self.item9,
         }
-        if self.sex != "male":
-            flat["pregnant"] = r.random() < (0.03 if self.age < 50 else 0.0)
-            flat["breastfeeding"] = r.random() < (0.02 if self.age < 50 else 0.0)
         for path, share in prevalence.items():
-            flat[path] = r.random() < share
+            if path in ("pregnant", "breastfeeding"):
+                if self.sex != "male":
+                    flat[path] = r.random() < (share if self.age < 50 else 0.0)
+            else:
+                flat[path] = r.random() < share
         if flat.get("hepatic.impairment"):
             flat["hepatic.child_pugh"] = r.choice("AABBC")
         return flat
