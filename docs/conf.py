@@ -53,4 +53,9 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(optional|callable|iterable|mapping|sequence)"),
     # type variables of generic kapproto classes and functions
     (r"py:.*", r"kapproto\.[a-z_.]+\.(T|C)"),
+    # the repr of a quantity field's kind, Annotated[Quantity, <Kind PRESSURE (mm[Hg])>],
+    # split into fragments by the type-hint parser
+    (r"py:class", r"<Kind [A-Z_]+|>|Hg|%|(mm|ug|mg|g|kg|mL|L|min|h)(/(kg|mL|min|h))*|/min"),
+    # private helper classes named in type hints (kapproto._catalog._Shelf)
+    (r"py:class", r"kapproto(\.\w+)*\._[A-Z]\w*"),
 ]

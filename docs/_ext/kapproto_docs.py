@@ -122,7 +122,106 @@ def _instrument_notes() -> tuple[Sequence[str], list[Sequence[str]]]:
     ]
 
 
+def _protocol_value(param: Any, name: str) -> str:
+    """One protocol parameter as a table cell: value, anchor, ``[confidence]``."""
+    from kapproto.units import format_quantity
+
+    if param is None:
+        return "not configured"
+    value = param.value
+    if name in {"recheck", "min_observation"}:
+        amount = value.at if name == "recheck" else value.duration
+        text = f"{format_quantity(amount)}"
+        if name == "recheck":
+            text += f" ± {format_quantity(value.tolerance)}"
+        text += f" after {value.anchor.value.replace('_', ' ')}"
+    elif isinstance(value, bool):
+        text = "required" if value else "not required"
+    elif hasattr(value, "to_data"):
+        data = value.to_data()
+        text = " or ".join(data) if isinstance(data, list) else data
+    elif isinstance(value, int):
+        text = str(value)
+    elif hasattr(value, "magnitude"):
+        text = format_quantity(value)
+    else:
+        text = str(value)
+    return text + (f" [{param.confidence.value}]" if param.confidence else "")
+
+
+_DOSE_KEYS = (
+    "min",
+    "per_administration_max",
+    "session_max",
+    "first_session_max",
+    "max_rate",
+    "device_amount",
+    "max_devices",
+    "device_spacing",
+)
+_MONITORING_KEYS = ("predose_bp", "bp_threshold", "recheck", "min_observation", "pulse_oximetry")
+
+
+def _protocols() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto import Catalog
+
+    protocols = [p for _, p in sorted(Catalog.builtin().protocols.entries.items())]
+
+    def per_entry(protocol: Any, cell: Callable[[Any], str]) -> str:
+        cells = [cell(e) for e in protocol.doses]
+        if len(set(cells)) == 1:
+            return cells[0]
+        return "; ".join(
+            f"{e.route.value}: {c}" for e, c in zip(protocol.doses, cells, strict=True)
+        )
+
+    rows: list[Sequence[str]] = [
+        ("version", *(p.version for p in protocols)),
+        (
+            "medication, route",
+            *(
+                "; ".join(f"{e.medication.value}, {e.route.value}" for e in p.doses)
+                for p in protocols
+            ),
+        ),
+        (
+            "formulations",
+            *(
+                per_entry(p, lambda e: ", ".join(sorted(f.value for f in e.formulations)) or "any")
+                for p in protocols
+            ),
+        ),
+    ]
+    for key in _DOSE_KEYS:
+        rows.append(
+            (
+                f"``{key}``",
+                *(
+                    per_entry(p, lambda e, k=key: _protocol_value(getattr(e, k), k))
+                    for p in protocols
+                ),
+            )
+        )
+    for key in _MONITORING_KEYS:
+        rows.append(
+            (
+                f"``monitoring.{key}``",
+                *(_protocol_value(getattr(p.monitoring, key), key) for p in protocols),
+            )
+        )
+    rows.append(
+        (
+            "``schedule.min_interval``",
+            *(_protocol_value(p.schedule.min_interval, "min_interval") for p in protocols),
+        )
+    )
+    for key in ("ruleset", "template"):
+        rows.append((f"``{key}``", *(str(getattr(p, key) or "not configured") for p in protocols)))
+    return ("Parameter", *(f"``{p.id}``" for p in protocols)), rows
+
+
 TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
+    "kapproto-protocols": _protocols,
     "kapproto-instruments": _instruments,
     "kapproto-instrument-notes": _instrument_notes,
     "kapproto-findings": _findings,

@@ -416,7 +416,7 @@ class Course:
 
     @property
     def effective_sessions(self) -> tuple[Session, ...]:
-        """Sessions that count: not entered in error and not superseded by a later record."""
+        """The sessions that count, those neither entered in error nor superseded by a later record."""
         superseded = {s.supersedes for s in self.sessions if s.supersedes}
         return tuple(
             s
