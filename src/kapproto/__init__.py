@@ -109,6 +109,19 @@ _NAMES: dict[str, str] = {
     "Status": "kapproto._compliance",
     "check_course": "kapproto._compliance",
     "check_session": "kapproto._compliance",
+    # integration plans
+    "IntegrationPlan": "kapproto._plans",
+    "PlanAnchor": "kapproto._plan_steps",
+    "PlanConflict": "kapproto._activities",
+    "PlanStep": "kapproto._plan_steps",
+    "PlanTemplate": "kapproto._integration",
+    "PlannedActivity": "kapproto._activities",
+    "StepKind": "kapproto._activities",
+    "StepWindow": "kapproto._plan_steps",
+    "WindowSide": "kapproto._plan_steps",
+    "builtin_templates": "kapproto._integration",
+    "get_template": "kapproto._integration",
+    "load_template": "kapproto._integration",
     # serialization
     "to_json": "kapproto.serialization",
     "from_json": "kapproto.serialization",
@@ -219,6 +232,19 @@ __all__ = [
     "CourseOutcome",
     "get_protocol",
     "load_protocol",
+    # integration plans
+    "IntegrationPlan",
+    "PlanAnchor",
+    "PlanConflict",
+    "PlanStep",
+    "PlanTemplate",
+    "PlannedActivity",
+    "StepKind",
+    "StepWindow",
+    "WindowSide",
+    "builtin_templates",
+    "get_template",
+    "load_template",
     # serialization
     "from_dict",
     "from_json",
@@ -227,6 +253,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from kapproto._activities import PlanConflict, PlannedActivity, StepKind
     from kapproto._bounds import DoseBound
     from kapproto._catalog import Catalog, get_protocol, load_protocol
     from kapproto._codes import Coding
@@ -247,8 +274,16 @@ if TYPE_CHECKING:
         volume_for,
     )
     from kapproto._findings import Finding, Severity, finding_catalogue
+    from kapproto._integration import (
+        PlanTemplate,
+        builtin_templates,
+        get_template,
+        load_template,
+    )
     from kapproto._limits import DoseLimits
     from kapproto._params import Confidence, Parameter
+    from kapproto._plan_steps import PlanAnchor, PlanStep, StepWindow, WindowSide
+    from kapproto._plans import IntegrationPlan
     from kapproto._protocols import (
         Anchor,
         BpThreshold,

@@ -26,6 +26,7 @@ _COMMANDS: tuple[str, ...] = (
     "kapproto.cli._score",
     "kapproto.cli._screen",
     "kapproto.cli._fhir",
+    "kapproto.cli._plan",
     "kapproto.cli._dose",
 )
 
