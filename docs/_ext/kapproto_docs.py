@@ -220,7 +220,147 @@ def _protocols() -> tuple[Sequence[str], list[Sequence[str]]]:
     return ("Parameter", *(f"``{p.id}``" for p in protocols)), rows
 
 
+def _sourced_range(bio: Any) -> str:
+    from kapproto import format_quantity
+
+    confidence = bio.confidence.value if bio.confidence else ""
+    return f"{format_quantity(bio.low)}-{format_quantity(bio.high)} [{confidence}] {bio.source}"
+
+
+def _routes() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto import Route
+
+    rows: list[Sequence[str]] = []
+    for route in Route:
+        info = route.info
+        bio = info.bioavailability
+        shown = "not established (no estimate)" if bio is None else _sourced_range(bio)
+        for medication, other in info.by_medication.items():
+            shown += f"; {medication.value}: {_sourced_range(other)}"
+        rows.append(
+            (
+                f"``{route.value}``",
+                f"{route.snomed.code} {route.snomed.display}",
+                shown,
+                f"{info.onset.value} ({info.onset.source})",
+                f"{'yes' if route.weight_based else 'no'} ({info.weight_based.source})",
+            )
+        )
+    return ("Route", "SNOMED CT", "Bioavailability", "Onset", "Weight-based"), rows
+
+
+def _formulations() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto import Formulation, Medication, format_quantity
+
+    rows: list[Sequence[str]] = []
+    for formulation in Formulation:
+        info = formulation.info
+        devices = "; ".join(
+            f"{m.value}: {format_quantity(d.value)} ({d.source})"
+            for m in Medication
+            if (d := formulation.device_amount(m)) is not None
+        )
+        rows.append(
+            (
+                f"``{formulation.value}``",
+                f"{', '.join(sorted(r.value for r in formulation.routes))} ({info.routes_source})",
+                f"{info.basis.value.value} ({info.basis.source})",
+                devices or "-",
+            )
+        )
+    return ("Formulation", "Routes", "Strength labelled as", "Amount per device"), rows
+
+
+def _medications() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto import Medication
+
+    return ("Medication", "Display", "Confirmed codes", "HCl per base"), [
+        (
+            f"``{m.value}``",
+            m.display,
+            ", ".join(f"{c.code} ({c.display})" for c in m.codings) or "none confirmed",
+            f"{m.info.hydrochloride_per_base.value} ({m.info.hydrochloride_per_base.source})",
+        )
+        for m in Medication
+    ]
+
+
+def _rst_text(value: object, limit: int = 0) -> str:
+    """Plain text for a list-table cell: rST markup characters escaped, optionally shortened."""
+    text = " ".join(str(value).split())
+    if limit and len(text) > limit:
+        text = text[: limit - 3] + "..."
+    for ch in "\\*`|_":
+        text = text.replace(ch, "\\" + ch)
+    return text or " "
+
+
+def _entry_value(node: dict[str, Any]) -> str:
+    if "value" in node:
+        value = node["value"]
+        return " / ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if "low" in node and "high" in node:
+        return f"{node['low']} to {node['high']}"
+    if "code" in node:
+        return f"{node['code']} {node.get('display', '')}".strip()
+    if "min" in node and "max" in node:
+        return f"{node['min']} to {node['max']}"
+    if "at" in node:
+        return f"{node['at']} ± {node.get('tolerance', '0 min')}"
+    return str(node.get("title") or node.get("name") or "")
+
+
+def _sources() -> tuple[Sequence[str], list[Sequence[str]]]:
+    """Every sourced entry of every TOML file under ``kapproto/data/``, with its confidence."""
+    import tomllib
+    from importlib import resources
+
+    root = resources.files("kapproto").joinpath("data")
+    rows: list[Sequence[str]] = []
+
+    def walk(node: object, path: str, file: str) -> None:
+        if isinstance(node, dict):
+            cited = [
+                "; ".join(v) if isinstance(v, list) else str(v)
+                for k, v in node.items()
+                if k in ("source", "sources") or k.endswith("_source")
+            ]
+            if cited:
+                rows.append(
+                    (
+                        f"``{file}``",
+                        _rst_text(path or "(file)"),
+                        _rst_text(_entry_value(node), 60),
+                        _rst_text(" | ".join(cited)),
+                        _rst_text(node.get("confidence", "not stated")),
+                    )
+                )
+            for key, value in node.items():
+                if isinstance(value, dict | list):
+                    walk(value, f"{path}.{key}" if path else key, file)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                label = (item.get("id") or item.get("path")) if isinstance(item, dict) else None
+                walk(item, f"{path}[{label or i}]", file)
+
+    def files(folder: Any, prefix: str) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.is_dir():
+                out.extend(files(entry, f"{prefix}{entry.name}/"))
+            elif entry.name.endswith(".toml"):
+                out.append((f"{prefix}{entry.name}", entry))
+        return out
+
+    for name, entry in files(root, ""):
+        walk(tomllib.loads(entry.read_text(encoding="utf-8")), "", name)
+    return ("File", "Entry", "Value", "Source", "Confidence"), rows
+
+
 TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
+    "kapproto-routes": _routes,
+    "kapproto-formulations": _formulations,
+    "kapproto-medications": _medications,
     "kapproto-protocols": _protocols,
     "kapproto-instruments": _instruments,
     "kapproto-instrument-notes": _instrument_notes,

@@ -237,7 +237,7 @@ class DoseBound:
 
     @property
     def kind(self) -> Kind:
-        """The kind the bound resolves to: MASS (mg) or MASS_RATE (mg/min)."""
+        """The kind the bound resolves to, MASS (mg) or MASS_RATE (mg/min)."""
         return self._pair[0]
 
     def limits(self, *, weight: float | None) -> tuple[Decimal, ...] | None:

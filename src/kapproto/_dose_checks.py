@@ -136,7 +136,6 @@ def check_dose_limits(
     groups: dict[int, list[tuple[int, Administration, Decimal]]] = {}
     seen: dict[tuple[Any, ...], int] = {}
     for i, a in enumerate(administrations):
-        path = f"$.administrations[{i}]"
         amount = round_to(a.amount.magnitude, MASS)
         key = (a.start, a.route, a.medication, amount)
         if key in seen:
@@ -144,7 +143,7 @@ def check_dose_limits(
                 "dose.duplicate_administration",
                 f"same start, route and amount as $.administrations[{seen[key]}]: "
                 "possibly recorded twice",
-                path,
+                _at(i),
             )
         else:
             seen[key] = i
@@ -152,14 +151,14 @@ def check_dose_limits(
             run.add(
                 "dose.formulation_route_mismatch",
                 f"{a.formulation.value} cannot go by the {a.route.value} route",
-                path,
+                _at(i),
             )
         found = by_key.get((a.medication, a.route))
         if found is None:
             run.add(
                 "dose.route_not_allowed",
                 f"{a.medication.value} by the {a.route.value} route is not in the protocol",
-                path,
+                _at(i),
             )
             continue
         entry = entries[found]
@@ -219,68 +218,54 @@ class _Run:
         param: Parameter[DoseBound] | None,
         name: str,
         value: Decimal,
-        *,
         upper: bool,
         code: str,
-        path: str,
-        what: str,
+        i: int,
+        what: str = "dose",
     ) -> None:
         """Compare a rounded value with a bound; a finding, a not-evaluable entry, or nothing."""
         if param is None:
             self.not_configured(name)
             return
         verdict = param.value.verdict(value, weight=self.kg, upper=upper)
+        if verdict is False:
+            return
         if verdict is None:
             self.not_evaluable(
                 code, "$.weight", f"{name} is per body mass and the session records no weight"
             )
-        elif verdict:
-            unit = param.value.kind.canonical
-            relation = "above" if upper else "below"
-            self.add(
-                code,
-                f"{what} {format_decimal(value)} {unit} is {relation} {name} "
-                f"{param.value.describe(weight=self.kg)}",
-                path,
-                source=param.cite(name),
-            )
+            return
+        relation = "above" if upper else "below"
+        self.add(
+            code,
+            f"{what} {format_decimal(value)} {param.value.kind.canonical} is {relation} {name} "
+            f"{param.value.describe(weight=self.kg)}",
+            _at(i),
+            source=param.cite(name),
+        )
 
     def administration(self, i: int, a: Administration, entry: DoseLimits, dose: Decimal) -> None:
-        path = f"$.administrations[{i}]"
         if entry.formulations and a.formulation not in entry.formulations:
             self.add(
                 "dose.formulation_not_allowed",
                 f"{a.formulation.value} is not among the protocol's formulations for "
                 f"{entry.medication.value} by {entry.route.value}",
-                path,
+                _at(i),
             )
         self.bound(
-            entry.per_administration_max,
-            "per_administration_max",
-            dose,
-            upper=True,
-            code="dose.above_max",
-            path=path,
-            what="dose",
+            entry.per_administration_max, "per_administration_max", dose, True, "dose.above_max", i
         )
-        self.bound(
-            entry.min, "min", dose, upper=False, code="dose.below_min", path=path, what="dose"
-        )
+        self.bound(entry.min, "min", dose, False, "dose.below_min", i)
         if entry.max_rate is not None or a.end is not None:
             rate = a.rate
             if rate is None and entry.max_rate is not None:
                 self.not_evaluable(
-                    "dose.rate_above_max", f"{path}.end", "no end time, so no infusion rate"
+                    "dose.rate_above_max", _at(i, ".end"), "no end time, so no infusion rate"
                 )
             elif rate is not None:
+                value = round_to(rate.magnitude, MASS_RATE)
                 self.bound(
-                    entry.max_rate,
-                    "max_rate",
-                    round_to(rate.magnitude, MASS_RATE),
-                    upper=True,
-                    code="dose.rate_above_max",
-                    path=path,
-                    what="rate",
+                    entry.max_rate, "max_rate", value, True, "dose.rate_above_max", i, "rate"
                 )
         device = entry.device_amount_for(a.formulation)
         if device is not None:
@@ -290,7 +275,7 @@ class _Run:
                 self.add(
                     "dose.device_multiple",
                     f"{_mg(dose)} is not a whole number of {_mg(each)} devices",
-                    path,
+                    _at(i),
                     source=device.cite("device_amount"),
                 )
 
@@ -311,23 +296,17 @@ class _Run:
             if param is None:
                 self.not_configured(name)
                 continue
-            totals: list[tuple[int, Decimal]] = []
-            for i, _, dose in ordered:
-                totals.append((i, (totals[-1][1] if totals else Decimal(0)) + dose))
-            # the check is monotone in the total: find where it is first broken
-            i, total = next(
-                ((i, t) for i, t in totals if param.value.verdict(t, weight=self.kg, upper=True)),
-                totals[-1],
-            )
-            self.bound(
-                param,
-                name,
-                total,
-                upper=True,
-                code=code,
-                path=f"$.administrations[{i}]",
-                what="session total",
-            )
+            total = sum((dose for _, _, dose in ordered), Decimal(0))
+            at = ordered[-1][0]
+            if param.value.verdict(total, weight=self.kg, upper=True):
+                # monotone in the total: report it where the total first breaks the limit
+                running = Decimal(0)
+                for at, _, dose in ordered:  # noqa: B007
+                    running += dose
+                    if param.value.verdict(running, weight=self.kg, upper=True):
+                        total = running
+                        break
+            self.bound(param, name, total, True, code, at, "session total")
         self._devices(entry, ordered)
 
     def _devices(
@@ -351,7 +330,7 @@ class _Run:
                     self.add(
                         "dose.device_multiple",
                         f"{format_decimal(count)} devices in the session; max_devices is {limit}",
-                        f"$.administrations[{i}]",
+                        _at(i),
                         source=entry.max_devices.cite("max_devices"),
                     )
                     break
@@ -366,9 +345,13 @@ class _Run:
                     "dose.device_spacing",
                     f"{format_decimal(gap)} min after the previous device; device_spacing is "
                     f"{format_decimal(spacing)} min",
-                    f"$.administrations[{i}]",
+                    _at(i),
                     source=entry.device_spacing.cite("device_spacing"),
                 )
+
+
+def _at(i: int, suffix: str = "") -> str:
+    return f"$.administrations[{i}]{suffix}"
 
 
 def _minutes(delta: dt.timedelta) -> float:

@@ -298,7 +298,7 @@ class DoseSpec:
 
     ``amount`` is a MASS (a fixed dose, mg) or a DOSE_PER_BODY_MASS (a
     weight-based dose, mg/kg); a bare number or any other kind is a
-    :class:`~kapproto.UnitError`. :meth:`dose_for` gives the amount in mg for a
+    :class:`~kapproto.exceptions.UnitError`. :meth:`dose_for` gives the amount in mg for a
     recorded weight.
 
     Attributes:

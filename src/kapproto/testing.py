@@ -228,7 +228,7 @@ def administrations(
         medication: Fix the medication (a :class:`~kapproto.Medication`).
         route: Fix the route.
         formulation: Fix the formulation.
-        start: Strategy for the start time (default :func:`~kapproto.testing.aware_datetimes`).
+        start: Strategy for the start time (default ``aware_datetimes()``).
     """
     from kapproto._dosing import Administration
     from kapproto._routes import Basis, Formulation, Medication, Route
