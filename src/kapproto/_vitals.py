@@ -54,7 +54,7 @@ class VitalSigns:
     """One set of vital-sign readings taken at one time.
 
     Each reading is optional, but at least one must be present. A reading
-    outside its physically possible range (see :func:`vital_ranges`) is an
+    outside its physically possible range (see :func:`~kapproto._vitals.vital_ranges`) is an
     input error, not a finding.
 
     Attributes:
