@@ -357,7 +357,76 @@ def _sources() -> tuple[Sequence[str], list[Sequence[str]]]:
     return ("File", "Entry", "Value", "Source", "Confidence"), rows
 
 
+def _facts() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto.screening import fact_catalogue
+
+    rows: list[Sequence[str]] = []
+    for spec in fact_catalogue().values():
+        if spec.kind is not None:
+            kind = f"quantity: {spec.kind.name} (``{spec.kind.canonical}``)"
+        elif spec.values:
+            kind = "enum: " + ", ".join(f"``{v}``" for v in spec.values)
+        else:
+            kind = spec.type.value
+        filled = f"{spec.instrument} {spec.from_score}" if spec.instrument else ""
+        rows.append(
+            (
+                f"``{spec.path}``",
+                kind,
+                _rst_text(spec.description),
+                _rst_text(spec.source),
+                filled or " ",
+            )
+        )
+    return ("Path", "Type", "Meaning", "Source", "Filled from a score"), rows
+
+
+_SYMBOLS = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+
+
+def _condition_text(cond: dict[str, Any]) -> str:
+    """A rule's condition as a short formula, e.g. ``vitals.systolic > 140 mm[Hg] or ...``."""
+
+    def part(c: dict[str, Any]) -> str:
+        text = _condition_text(c)
+        return f"({text})" if "all" in c or "any" in c else text
+
+    if "all" in cond or "any" in cond:
+        word = " and " if "all" in cond else " or "
+        return word.join(part(c) for c in cond.get("all", cond.get("any", [])))
+    if "not" in cond:
+        return f"not {part(cond['not'])}"
+    fact = cond["fact"]
+    if "present" in cond:
+        return f"{fact} {'known' if cond['present'] else 'unknown'}"
+    if "in" in cond:
+        return f"{fact} in {{{', '.join(str(v) for v in cond['in'])}}}"
+    op = next(k for k in cond if k != "fact")
+    value = cond[op]
+    value = str(value).lower() if isinstance(value, bool) else value
+    return f"{fact} {_SYMBOLS[op]} {value}"
+
+
+def _builtin_rules() -> tuple[Sequence[str], list[Sequence[str]]]:
+    from kapproto.screening import get_ruleset
+
+    data = get_ruleset("ketamine-contraindications").to_dict()
+    rows: list[Sequence[str]] = [
+        (
+            f"``{r['id']}``",
+            r["severity"],
+            _rst_text(r["title"]),
+            _rst_text(_condition_text(r["when"])),
+            _rst_text(r["source"]),
+            r.get("confidence", "not stated"),
+        )
+        for r in data["rules"]
+    ]
+    return ("Rule", "Severity", "Title", "Matches when", "Source", "Confidence"), rows
+
+
 TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
+    "kapproto-sources": _sources,
     "kapproto-routes": _routes,
     "kapproto-formulations": _formulations,
     "kapproto-medications": _medications,
@@ -365,6 +434,8 @@ TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
     "kapproto-instruments": _instruments,
     "kapproto-instrument-notes": _instrument_notes,
     "kapproto-findings": _findings,
+    "kapproto-facts": _facts,
+    "kapproto-builtin-rules": _builtin_rules,
     "kapproto-units": _units,
     "kapproto-unit-spellings": _spellings,
 }
