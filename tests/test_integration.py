@@ -13,19 +13,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kapproto import (
-    Administration,
-    Course,
-    Formulation,
     IntegrationPlan,
-    Medication,
     PlanAnchor,
     PlanStep,
     PlanTemplate,
     ProtocolError,
-    Reference,
-    Route,
-    Session,
-    SessionKind,
     StepKind,
     StepWindow,
     UnknownReferenceError,
@@ -33,7 +25,6 @@ from kapproto import (
     builtin_templates,
     get_template,
     load_template,
-    quantity,
 )
 from kapproto._params import Confidence
 from kapproto.serialization import to_json
@@ -350,36 +341,6 @@ def test_window_running_into_next_dose_is_reported_not_moved() -> None:
     assert (1, 2, _local(3)) == (activity.dose_number, conflict.dose_number, conflict.dosing_time)
     assert _local(4) == activity.latest
     assert "runs into dosing session 2 at Tue 2026-03-03 09:00 MST" in conflict.message
-
-
-def test_for_course_uses_its_dosing_times_zone_and_id() -> None:
-    """for_course dates the plan from the course's effective dosing sessions."""
-    sessions = []
-    for i, day in enumerate((2, 9), start=1):
-        given = _local(day, 10)
-        sessions.append(
-            Session(
-                id=f"d{i}",
-                patient="p",
-                kind=SessionKind.DOSING,
-                start=_local(day),
-                end=_local(day, 12),
-                administrations=(
-                    Administration(
-                        id="a1",
-                        medication=Medication.KETAMINE,
-                        route=Route.INTRAMUSCULAR,
-                        formulation=Formulation.SOLUTION_FOR_INJECTION,
-                        amount=quantity("40 mg"),
-                        start=given,
-                    ),
-                ),
-            )
-        )
-    course = Course("c-17", "p", Reference("im-kap", "1"), DENVER, sessions=tuple(sessions))
-    plan = get_template("kap-weekly-3").for_course(course)
-    assert isinstance(plan, IntegrationPlan)
-    assert ((_local(2, 10), _local(9, 10)), DENVER, "c-17") == (plan.dosing, plan.timezone, plan.id)
 
 
 # -- instantiation: bad input ------------------------------------------------------
