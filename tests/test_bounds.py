@@ -141,3 +141,21 @@ def test_weight_must_be_a_body_mass(weight: object) -> None:
 def test_weight_in_pounds() -> None:
     """176 lb is about 79.8 kg."""
     assert 79.83 == pytest.approx(check_weight(quantity("176 lb")).magnitude, abs=0.01)
+
+
+@pytest.mark.parametrize("magnitude", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_weight_refused(magnitude: float) -> None:
+    """A NaN or infinite weight is a UnitError at $.weight."""
+    with pytest.raises(UnitError) as info:
+        check_weight(quantity(1, "kg") * magnitude)
+    assert "$.weight" == info.value.problems[0].path
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(["kg", "lb", "g", "mg"]))
+def test_any_weight_checked_or_refused(magnitude: float, unit: str) -> None:
+    """Any weight either lies in 1-700 kg or raises a KapprotoError; nothing is clamped."""
+    try:
+        checked = check_weight(quantity(1, unit) * magnitude)
+    except KapprotoError:
+        return
+    assert 1 <= checked.magnitude <= 700
