@@ -301,6 +301,17 @@ def test_canonical_json() -> None:
     assert isinstance(to_dict(record)["amount"]["value"], int)
 
 
+def test_integral_float_accepted_as_int() -> None:
+    """JSON has one number type: 2.0 where an int belongs is 2, an int where a float belongs a float."""
+    record = from_dict({**GOOD, "count": 2.0, "ratio": 1}, Record)
+    assert (2, int, 1.0, float) == (
+        record.count,
+        type(record.count),
+        record.ratio,
+        type(record.ratio),
+    )
+
+
 def test_quantity_accepts_text_and_other_units() -> None:
     """On input a quantity may be '40 mg' or another unit of its kind; output is canonical."""
     record = from_dict({**GOOD, "amount": "0.04 g", "weight": {"value": 176, "unit": "lb"}}, Record)

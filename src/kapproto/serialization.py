@@ -607,7 +607,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_structure_hook(zoneinfo.ZoneInfo, _structure_zone)
     conv.register_unstructure_hook(zoneinfo.ZoneInfo, lambda v: v.key)
     conv.register_structure_hook_factory(_is_enum, _enum_hook)
-    # cattrs < 26 dispatches Enum by class before any factory: override it there too
+    # cattrs 24 dispatches Enum by class before any factory: override it there too
     conv.register_structure_hook(enum.Enum, lambda v, tp: _enum_hook(tp)(v, tp))
     conv.register_unstructure_hook_factory(_is_enum, lambda _tp: lambda v: v.value)
     for mixed in (enum.StrEnum, enum.IntEnum):  # else cattrs' str/int hook passes the member on
