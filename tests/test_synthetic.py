@@ -26,7 +26,7 @@ from kapproto import (
     is_response,
     to_json,
 )
-from kapproto.exceptions import UnknownReferenceError
+from kapproto.exceptions import KapprotoError, UnknownReferenceError
 from kapproto.screening import screen_many
 from kapproto.synthetic import NOTE, candidates, cohort
 
@@ -177,6 +177,46 @@ def test_bad_n(bad: object) -> None:
     assert "$.n" == info.value.problems[0].path
     with pytest.raises(ValidationError, match=r"\$\.n: n="):
         candidates(bad)  # type: ignore[arg-type]
+
+
+JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=JUNK, seed=JUNK, protocol=JUNK, start=JUNK, catalog=JUNK)
+def test_bad_arguments_raise_only_kapproto_errors(
+    n: object, seed: object, protocol: object, start: object, catalog: object
+) -> None:
+    """Junk arguments give a KapprotoError (or a small valid cohort), never another exception."""
+    if isinstance(n, int) and n > 2:
+        n = 2  # keep the valid cases fast
+    try:
+        courses = cohort(n, seed=seed, protocol=protocol, start=start, catalog=catalog)  # type: ignore[arg-type]
+    except KapprotoError:
+        return
+    assert all(isinstance(c, Course) for c in courses)
+
+
+def test_bad_seed_start_catalog_protocol_item() -> None:
+    """A non-integer seed, a non-date start, a non-catalog and a non-id protocol name their paths."""
+    with pytest.raises(ValidationError, match=r"\$\.seed: seed='x' must be an integer"):
+        cohort(1, seed="x")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"\$\.start: start='2026-01-01' must be a date"):
+        cohort(1, start="2026-01-01")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"\$\.catalog: catalog=\{\} must be"):
+        cohort(1, catalog={})  # type: ignore[arg-type]
+    with pytest.raises(
+        ValidationError, match=r"\$\.protocol\[1\]: protocol=5 must be a protocol id"
+    ):
+        cohort(1, protocol=["im-kap", 5])  # type: ignore[list-item]
 
 
 def test_no_protocol_and_unknown_protocol() -> None:

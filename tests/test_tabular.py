@@ -122,6 +122,20 @@ def test_not_a_record() -> None:
         to_rows([_course(), {"id": "x"}])  # type: ignore[list-item]
 
 
+@given(
+    st.one_of(
+        st.none(),
+        st.integers(),
+        st.text(max_size=5),
+        st.lists(st.one_of(st.none(), st.integers(), st.text(max_size=3)), min_size=1, max_size=3),
+    )
+)
+def test_junk_raises_only_validation_error(records: object) -> None:
+    """Anything that is not an iterable of courses and sessions is a ValidationError."""
+    with pytest.raises(ValidationError):
+        to_rows(records)  # type: ignore[arg-type]
+
+
 def test_unknown_backend() -> None:
     """An unknown backend is a ValidationError at $.backend."""
     with pytest.raises(ValidationError, match=r"\$\.backend: backend='excel' is not supported"):

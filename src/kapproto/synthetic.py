@@ -160,9 +160,21 @@ def cohort(
     Raises:
         ValidationError: ``n`` is negative or not an integer, or no protocol given.
         UnknownReferenceError: An unknown protocol or rule-set id.
+
+    Example:
+        >>> courses = cohort(4, seed=7, protocol=["im-kap", "esketamine-trd"])
+        >>> [c.protocol.id for c in courses]
+        ['im-kap', 'esketamine-trd', 'im-kap', 'esketamine-trd']
+        >>> courses == cohort(4, seed=7, protocol=["im-kap", "esketamine-trd"])
+        True
+        >>> courses[1].outcome("phq9").instrument
+        'phq9'
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValidationError(f"n={n!r} must be a whole number of at least 0", path="$.n")
+    _check_count(n, seed)
+    if start is not None and not isinstance(start, dt.date):
+        raise ValidationError(f"start={start!r} must be a date", path="$.start")
+    if catalog is not None and not isinstance(catalog, Catalog):
+        raise ValidationError(f"catalog={catalog!r} must be a kapproto.Catalog", path="$.catalog")
     protocols = _protocols(protocol)
     cat = catalog or Catalog.builtin()
     rulesets = [_ruleset(p, cat) for p in protocols]
@@ -185,11 +197,11 @@ def candidates(n: int, *, seed: int = 0) -> list[Facts]:
     Example:
         >>> from kapproto.screening import screen_many
         >>> run = screen_many(candidates(50, seed=3), "ketamine-contraindications")
-        >>> sum(run.summary.values())
-        50
+        >>> decisions = [report.decision.value for report in run]
+        >>> sum(run.summary.values()), decisions.count("ineligible") <= 5
+        (50, True)
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValidationError(f"n={n!r} must be a whole number of at least 0", path="$.n")
+    _check_count(n, seed)
     out: list[Facts] = []
     for i in range(n):
         p = _Patient(seed, i, _START)
@@ -206,13 +218,34 @@ def candidates(n: int, *, seed: int = 0) -> list[Facts]:
 # --------------------------------------------------------------------------
 
 
-def _protocols(protocol: str | Protocol | Sequence[str | Protocol]) -> list[Protocol]:
-    items: Sequence[str | Protocol] = (
-        [protocol] if isinstance(protocol, str | Protocol) else list(protocol)
-    )
+def _check_count(n: object, seed: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValidationError(f"n={n!r} must be a whole number of at least 0", path="$.n")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValidationError(f"seed={seed!r} must be an integer", path="$.seed")
+
+
+def _protocols(protocol: object) -> list[Protocol]:
+    if isinstance(protocol, str | Protocol):
+        items: list[object] = [protocol]
+    elif isinstance(protocol, Sequence):
+        items = list(protocol)
+    else:
+        items = [protocol]
     if not items:
         raise ValidationError("give at least one protocol", path="$.protocol")
-    return [p if isinstance(p, Protocol) else get_protocol(p) for p in items]
+    out: list[Protocol] = []
+    for i, p in enumerate(items):
+        if isinstance(p, Protocol):
+            out.append(p)
+        elif isinstance(p, str):
+            out.append(get_protocol(p))
+        else:
+            raise ValidationError(
+                f"protocol={p!r} must be a protocol id or a kapproto.Protocol",
+                path="$.protocol" if len(items) == 1 else f"$.protocol[{i}]",
+            )
+    return out
 
 
 def _ruleset(protocol: Protocol, catalog: Catalog) -> RuleSet:

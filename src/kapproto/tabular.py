@@ -131,12 +131,24 @@ def to_rows(records: Iterable[Course | Session]) -> list[dict[str, Any]]:
         :data:`COLUMNS`, in order.
 
     Raises:
-        ValidationError: An item that is neither a course nor a session.
+        ValidationError: ``records`` is not an iterable, or an item is
+            neither a course nor a session.
+
+    Example:
+        >>> from kapproto import Session, from_json
+        >>> text = open("examples/sessions/im-session.json").read()
+        >>> rows = to_rows([from_json(text, Session)])
+        >>> [(r["record_type"], r["amount_mg"], r["systolic_mmHg"]) for r in rows][:3]
+        [('session', None, None), ('administration', 40.0, None), ('vital_signs', None, 128.0)]
     """
     return list(_rows(records))
 
 
 def _rows(records: Iterable[Course | Session]) -> Iterator[dict[str, Any]]:
+    if isinstance(records, Course | Session | str | bytes) or not isinstance(records, Iterable):
+        raise ValidationError(
+            f"expected an iterable of courses or sessions, got {type(records).__name__}", path="$"
+        )
     for i, record in enumerate(records):
         if isinstance(record, Course):
             for session in record.effective_sessions:
@@ -242,6 +254,12 @@ def to_dataframe(records: Iterable[Course | Session], *, backend: str = "pandas"
         ValidationError: An unknown backend.
         ImportError: The backend's package is not installed; the message
             names the extra to install.
+
+    Example:
+        >>> from kapproto import synthetic
+        >>> frame = to_dataframe(synthetic.cohort(2, seed=1))  # doctest: +SKIP
+        >>> frame.groupby("record_type").size()["score"]  # doctest: +SKIP
+        8
     """
     if backend not in ("pandas", "polars"):
         raise ValidationError(
