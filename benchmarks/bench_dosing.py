@@ -71,6 +71,9 @@ def groups() -> list[Group]:
                 "check_doses (list of findings)": lambda: check_doses(
                     session, limits, weight=weight
                 ),
+                # the same pint expression as above, to read this group against a
+                # fixed unit of work when the machine is loaded
+                "reference: one pint (rate * weight).to(mg)": _pint_case(),
             },
             baseline="check_dose_limits (DoseCheck)",
             unit="session",

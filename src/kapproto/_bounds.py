@@ -27,7 +27,6 @@ from kapproto.units import (
     BODY_MASS,
     DOSE_PER_BODY_MASS,
     DOSE_RATE_PER_BODY_MASS,
-    DURATION,
     MASS,
     MASS_RATE,
     VOLUME,
@@ -66,12 +65,13 @@ def round_to(magnitude: float, kind: Kind) -> Decimal:
         >>> round_to(0.15 * 41, MASS)
         Decimal('6.2')
     """
-    return Decimal(format(magnitude, ".12g")).quantize(
-        _STEPS.get(kind.name) or Decimal(kind.resolution), rounding=ROUND_HALF_EVEN
-    )
+    step = _STEPS.get(kind)
+    if step is None:
+        step = _STEPS[kind] = Decimal(kind.resolution)
+    return Decimal(format(magnitude, ".12g")).quantize(step, rounding=ROUND_HALF_EVEN)
 
 
-_STEPS: dict[str, Decimal] = {}
+_STEPS: dict[Kind, Decimal] = {}
 
 
 @attrs.frozen
@@ -308,7 +308,3 @@ def format_decimal(value: Decimal) -> str:
     """A rounded magnitude without trailing zeros (``Decimal('40.0')`` -> ``'40'``)."""
     text = format(value.normalize(), "f")
     return "0" if text in {"-0", "0"} else text
-
-
-for _kind in (MASS, MASS_RATE, VOLUME, DURATION):
-    _STEPS[_kind.name] = Decimal(_kind.resolution)

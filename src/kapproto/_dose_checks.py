@@ -196,6 +196,8 @@ def _mg(value: Decimal) -> str:
 class _Run:
     """Collects findings, not-evaluable checks and unset limits while checking."""
 
+    __slots__ = ("findings", "kg", "missing", "unset")
+
     def __init__(self, kg: float | None) -> None:
         self.kg = kg
         self.findings: list[Finding] = []
@@ -285,7 +287,11 @@ class _Run:
         given: list[tuple[int, Administration, Decimal]],
         first_session: bool | None,
     ) -> None:
-        ordered = sorted(given, key=lambda g: (g[1].start, g[0]))
+        ordered = (
+            given
+            if all(a.start <= b.start for (_, a, _), (_, b, _) in itertools.pairwise(given))
+            else sorted(given, key=lambda g: (g[1].start, g[0]))
+        )
         for name, code, applies in (
             ("session_max", "dose.cumulative_above_max", True),
             ("first_session_max", "dose.above_first_session_max", first_session is True),
