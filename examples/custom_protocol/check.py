@@ -8,7 +8,9 @@ protocol's references resolve. The script then checks
 
 1. each session in `sessions/` against the protocol version it names, and
 2. a synthetic cohort of 20 courses generated under the clinic's protocol
-   (SYNTHETIC DATA, labelled so), counting the courses by status.
+   (SYNTHETIC DATA, labelled so), counting the courses by status, and
+3. one course against its integration plan, dated from the clinic's
+   template (adherence).
 
 Run it from anywhere: `python examples/custom_protocol/check.py`. It exits 0
 (a non-compliant example is the point, not an error).
@@ -41,6 +43,19 @@ def main() -> int:
     courses = synthetic.cohort(20, seed=7, protocol=protocol, catalog=catalog)
     statuses = Counter(check_course(c, protocol, catalog=catalog).status.value for c in courses)
     print("synthetic courses by status:", dict(sorted(statuses.items())))
+
+    # The clinic's template dates one course's activities around its dosing sessions.
+    course = courses[0]
+    assert protocol.template is not None
+    template = catalog.template(protocol.template.id, protocol.template.version)
+    plan = template.instantiate(
+        dosing=[s.administrations[0].start for s in course.dosing_sessions],
+        timezone=course.timezone.key,
+    )
+    print(f"plan for {course.id} from {template.id}@{template.version}:")
+    for activity in plan.activities:
+        print(f"  {activity.step_id:12} {activity.earliest:%Y-%m-%d} .. {activity.latest:%Y-%m-%d}")
+    print(f"  adherence findings: {[f.code for f in plan.adherence(course)] or 'none'}")
     return 0
 
 

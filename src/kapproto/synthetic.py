@@ -462,16 +462,10 @@ class _Patient:
         readings = [(start + dt.timedelta(minutes=2), self.systolic, self.diastolic)]
         if r.random() >= _RECHECK_MISSING_RATE:
             readings.append((recheck_at, self.systolic + rise_s, self.diastolic + rise_d))
-        readings.append(
-            (
-                anchor + dt.timedelta(minutes=90),
-                self.systolic + rise_s / 2,
-                self.diastolic + rise_d / 2,
-            )
-        )
-        readings.append(
-            (discharge - dt.timedelta(minutes=5), self.systolic - 2, self.diastolic - 2)
-        )
+        after = anchor + dt.timedelta(minutes=90)
+        readings.append((after, self.systolic + rise_s / 2, self.diastolic + rise_d / 2))
+        last = discharge - dt.timedelta(minutes=5)
+        readings.append((last, self.systolic - 2, self.diastolic - 2))
         readings = [x for x in readings if x[0] < discharge]
         return Session(
             id=f"{self.id}-{name}",
@@ -539,19 +533,12 @@ class _Patient:
         ]
 
     def formulation(self, limits: DoseLimits) -> Formulation:
-        allowed = limits.formulations or frozenset(f for f in Formulation if f.allows(limits.route))
-        usable = sorted(
-            (
-                f
-                for f in allowed
-                if f.device_amount(limits.medication) is not None
-                or limits.medication is Medication.KETAMINE
-            ),
-            key=lambda f: f.value,
-        )
-        if limits.medication is Medication.KETAMINE:
-            usable = [f for f in usable if f is not Formulation.NASAL_SPRAY_DEVICE] or usable
-        return self.rng.choice(usable or sorted(allowed, key=lambda f: f.value))
+        """A device where the medication has one (esketamine), else any other allowed form."""
+        every = limits.formulations or [f for f in Formulation if f.allows(limits.route)]
+        allowed = sorted(every, key=lambda f: f.value)
+        devices = [f for f in allowed if f.device_amount(limits.medication) is not None]
+        pool = devices or [f for f in allowed if f is not Formulation.NASAL_SPRAY_DEVICE]
+        return self.rng.choice(pool or allowed)
 
     def cap(self, limits: DoseLimits, first: bool) -> Decimal:
         """The lowest per-administration or session limit the protocol sets at this weight."""
