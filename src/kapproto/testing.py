@@ -1070,13 +1070,13 @@ def facts(
         ...     assert screen(f, rules).decision is not Decision.INCOMPLETE
         >>> test_never_incomplete()
     """
-    from kapproto.screening import Facts, fact_catalogue
+    from kapproto.screening import Facts, FactSpec, FactType, fact_catalogue
 
     specs = dict(fact_catalogue())
     if ruleset is not None:
         specs.update({s.path: s for s in ruleset.facts})
-        wanted = [p for rule in ruleset.compiled for p in rule.paths]
-        specs = {p: specs[p] for p in dict.fromkeys(wanted)}
+        # a clinic fact read only by `present` is undeclared: any value will do
+        specs = {p: specs.get(p, FactSpec(p, FactType.BOOL)) for p in ruleset.fact_paths}
     if paths is not None:
         specs = {p: fact_catalogue()[p] for p in paths}
     strategies = {p: _fact_values(s) for p, s in specs.items()}

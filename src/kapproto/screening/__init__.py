@@ -27,7 +27,14 @@ Example:
     [('bp-elevated', 'matched'), ('benzodiazepine', 'unknown'), ('maoi', 'unknown'), ('stimulant', 'unknown'), ('theophylline', 'unknown')]
 """
 
-from kapproto.screening._facts import Facts, FactSpec, FactType, FactValue, fact_catalogue
+from kapproto.screening._facts import (
+    Facts,
+    FactSpec,
+    FactType,
+    FactValue,
+    ScoreLike,
+    fact_catalogue,
+)
 from kapproto.screening._model import (
     AllOf,
     AnyOf,
@@ -55,6 +62,7 @@ __all__ = [
     "FactType",
     "FactValue",
     "Facts",
+    "ScoreLike",
     "fact_catalogue",
     # rule sets
     "AllOf",

@@ -79,7 +79,7 @@ _MAKERS: Final[Mapping[str, Callable[[str, Any], Test]]] = {
 def _bool_leaf(path: str, op: str, c: object) -> Test | None:
     """Faster closures for a boolean fact compared with true/false."""
     if (op == "eq" and c is True) or (op == "ne" and c is False):
-        return lambda d: d.get(path)
+        return lambda d: d.get(path)  # the fact itself: True, False or None
     if (op == "eq" and c is False) or (op == "ne" and c is True):
         return lambda d: None if (v := d.get(path)) is None else not v
     return None

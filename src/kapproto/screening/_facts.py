@@ -13,11 +13,13 @@ import difflib
 import enum
 import math
 from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from typing import Any, Final, Protocol, TypeAlias
 
 import attrs
 
+from kapproto import units as _units
 from kapproto._data import load_data
 from kapproto._vitals import vital_ranges
 from kapproto.exceptions import KapprotoError, ValidationError
@@ -50,6 +52,7 @@ FactValue: TypeAlias = bool | int | float | str | Quantity
 """A fact's value as users see it: quantities as :class:`pint.Quantity`."""
 
 _KIND_BY_NAME: Final[Mapping[str, Kind]] = {k.name: k for k in KINDS}
+_NUMBER: Final = _units._NUMBER
 
 
 class FactType(enum.Enum):
@@ -146,7 +149,7 @@ class FactSpec:
         kind = self.type
         out: bool | int | float | str
         if kind is FactType.BOOL:
-            if not isinstance(value, bool):
+            if value is not True and value is not False:
                 raise ValidationError(f"expected true or false, got {value!r}")
             return value
         if kind is FactType.ENUM or kind is FactType.STRING:
@@ -200,7 +203,37 @@ class FactSpec:
         return value
 
 
+def _round(magnitude: float, kind: Kind) -> float:
+    """A canonical magnitude rounded half-even to the kind's resolution (as ``Kind.round``)."""
+    step = _RESOLUTION.get(kind.name)
+    if step is None:
+        step = _RESOLUTION[kind.name] = Decimal(kind.resolution)
+    return float(Decimal(format(magnitude, ".12g")).quantize(step, rounding=ROUND_HALF_EVEN))
+
+
+_RESOLUTION: dict[str, Decimal] = {}
+
+
+def _fast_quantity(text: str, kind: Kind) -> float | None:
+    """``"128 mmHg"`` as a rounded canonical magnitude without building a pint quantity.
+
+    ``None`` when the text is anything but a plain finite number and a known
+    unit of ``kind``; the caller then takes the general path, which words the error.
+    """
+    match = _NUMBER.match(text)
+    if match is None:
+        return None
+    info = _units._UNITS.get(match.group(2))
+    factor = kind._factor(info.unit._units) if info is not None else None
+    magnitude = float(match.group(1))
+    if factor is None or not math.isfinite(magnitude * factor):
+        return None
+    return _round(_units._scale(magnitude, factor), kind)
+
+
 def _parse_quantity(value: object, kind: Kind) -> float:
+    if type(value) is str and (fast := _fast_quantity(value, kind)) is not None:
+        return fast
     try:
         if isinstance(value, str):
             q = quantity(value, kind=kind)
@@ -224,7 +257,7 @@ def _parse_quantity(value: object, kind: Kind) -> float:
             )
         else:
             q = kind.check(value)
-        return float(kind.round(q))
+        return _round(float(q.magnitude), kind)
     except KapprotoError as exc:
         raise ValidationError(problems=[("$", m) for _p, m in exc.problems]) from None
 
@@ -349,6 +382,7 @@ def _flatten(
     problems: list[tuple[str, str]],
 ) -> None:
     prefixes = _prefixes()
+    catalogue = fact_catalogue()
     for key, value in node.items():
         if not isinstance(key, str) or not key or "." in key:
             problems.append(
@@ -361,6 +395,13 @@ def _flatten(
         path = f"{prefix}.{key}" if prefix else key
         if value is None:
             continue  # null means not recorded: unknown, like an absent fact
+        spec = catalogue.get(path)
+        if spec is not None:
+            try:
+                out[path] = spec.parse(value)
+            except ValidationError as exc:
+                problems.extend((f"$.{path}", m) for _p, m in exc.problems)
+            continue
         if isinstance(value, Mapping) and (
             path in prefixes
             or ((path == EXTRA or path.startswith(EXTRA + ".")) and set(value) != {"value", "unit"})

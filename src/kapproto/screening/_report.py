@@ -12,7 +12,7 @@ import attrs
 
 from kapproto.exceptions import KapprotoError, ValidationError
 from kapproto.screening._facts import FactValue
-from kapproto.screening._model import RuleSeverity
+from kapproto.screening._model import Rule, RuleSeverity
 from kapproto.serialization import register_document, register_hooks
 from kapproto.units import get_registry, quantity, to_ucum
 
@@ -193,6 +193,24 @@ def _trusted_report(
     object.__setattr__(report, "ruleset", ruleset)
     object.__setattr__(report, "time", time)
     return report
+
+
+def _trusted_finding(
+    rule: Rule, outcome: Outcome, values: dict[str, Any], missing: tuple[str, ...]
+) -> ScreeningFinding:
+    """Build a finding from a checked rule and its fact values (no re-validation)."""
+    found = object.__new__(ScreeningFinding)
+    for name, value in (
+        ("rule_id", rule.id),
+        ("severity", rule.severity),
+        ("title", rule.title),
+        ("source", rule.source),
+        ("outcome", outcome),
+        ("values", types.MappingProxyType(values)),
+        ("missing", missing),
+    ):
+        object.__setattr__(found, name, value)
+    return found
 
 
 def _value_json(value: Any) -> Any:

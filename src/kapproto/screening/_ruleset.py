@@ -106,9 +106,14 @@ class RuleSet:
         return RuleSetRef(self.id, self.version)
 
     @property
-    def compiled(self) -> tuple[CompiledRule, ...]:
-        """The compiled rules, in order."""
-        return self._compiled
+    def fact_paths(self) -> tuple[str, ...]:
+        """Every fact path the rules read, in rule order, each once.
+
+        Example:
+            >>> get_ruleset("ketamine-contraindications").fact_paths[:2]
+            ('history.aneurysmal_vascular_disease', 'history.arteriovenous_malformation')
+        """
+        return tuple(dict.fromkeys(p for c in self._compiled for p in c.paths))
 
     @classmethod
     def from_dict(cls, data: object) -> RuleSet:

@@ -13,6 +13,7 @@ from kapproto.screening._report import (
     Outcome,
     ScreeningFinding,
     ScreeningReport,
+    _trusted_finding,
     _trusted_report,
     decide,
 )
@@ -31,7 +32,7 @@ class _Screener:
     """One rule set's compiled tests, with the report for each outcome pattern."""
 
     def __init__(self, ruleset: RuleSet, time: dt.datetime | None) -> None:
-        self.rules = ruleset.compiled
+        self.rules = ruleset._compiled
         self.tests = tuple(c.test for c in self.rules)
         self.paths = tuple(c.paths for c in self.rules)
         self.ref = ruleset.ref
@@ -39,22 +40,31 @@ class _Screener:
         self.eligible = _trusted_report(Decision.ELIGIBLE, (), (), self.ref, time)
         self.reports: dict[_Key, ScreeningReport] = {}
         self.findings: dict[tuple[int, bool | None, tuple[Any, ...]], ScreeningFinding] = {}
+        self.values: dict[tuple[str, Any], Any] = {}
 
     def __call__(self, facts: Facts) -> ScreeningReport:
         d = facts._values
         results = [test(d) for test in self.tests]
         if results.count(False) == len(results):
             return self.eligible
-        paths = self.paths
+        get, paths = d.get, self.paths
         key = tuple(
-            (i, r, tuple([d.get(p) for p in paths[i]]))
-            for i, r in enumerate(results)
-            if r is not False
+            [(i, r, tuple(map(get, paths[i]))) for i, r in enumerate(results) if r is not False]
         )
         report = self.reports.get(key)
         if report is None:
             report = self._report(key)
         return report
+
+    def _value(self, path: str, raw: Any) -> Any:
+        """The public value of a raw fact value, built once per distinct value."""
+        key = (path, raw)
+        value = self.values.get(key)
+        if value is None:
+            if len(self.values) >= _CACHE_LIMIT:
+                self.values.clear()
+            value = self.values[key] = public_value(path, raw)
+        return value
 
     def _finding(self, i: int, result: bool | None, raw: tuple[Any, ...]) -> ScreeningFinding:
         cache_key = (i, result, raw)
@@ -63,14 +73,13 @@ class _Screener:
             return found
         rule = self.rules[i].rule
         paths = self.paths[i]
-        found = ScreeningFinding(
-            rule.id,
-            rule.severity,
-            rule.title,
-            rule.source,
+        found = _trusted_finding(
+            rule,
             Outcome.MATCHED if result else Outcome.UNKNOWN,
-            {p: public_value(p, v) for p, v in zip(paths, raw, strict=True) if v is not None},
-            [p for p, v in zip(paths, raw, strict=True) if v is None] if result is None else (),
+            {p: self._value(p, v) for p, v in zip(paths, raw, strict=True) if v is not None},
+            tuple([p for p, v in zip(paths, raw, strict=True) if v is None])
+            if result is None
+            else (),
         )
         if len(self.findings) >= _CACHE_LIMIT:
             self.findings.clear()
@@ -139,17 +148,21 @@ def screen(
     return _Screener(_resolve(ruleset), _check_time(time))(built)
 
 
-class ScreeningRun(Iterator[ScreeningReport]):
+class ScreeningRun:
     """The reports of :func:`screen_many`, in input order, with a running count.
 
-    Iterate it (once) for the reports. :attr:`summary` counts the reports
+    ``ScreeningRun(facts, ruleset, time)`` is the same as ``screen_many(facts,
+    ruleset, time=time)``. Iterate it (once) for the reports. :attr:`summary` counts the reports
     yielded so far by decision; it is the cohort's summary once the run is
     exhausted (:attr:`done`).
     """
 
-    def __init__(self, facts: Iterable[Facts], screener: _Screener) -> None:
+    def __init__(
+        self, facts: Iterable[Facts], ruleset: RuleSet | str, time: dt.datetime | None = None
+    ) -> None:
         self._counts = dict.fromkeys(Decision, 0)
         self._done = False
+        screener = _Screener(_resolve(ruleset), _check_time(time))
         self._gen = self._run(iter(facts), screener)
 
     def _run(self, facts: Iterator[Facts], screener: _Screener) -> Iterator[ScreeningReport]:
@@ -211,4 +224,4 @@ def screen_many(
         >>> run.summary[Decision.INELIGIBLE]
         1
     """
-    return ScreeningRun(facts, _Screener(_resolve(ruleset), _check_time(time)))
+    return ScreeningRun(facts, ruleset, time)
