@@ -584,3 +584,25 @@ def test_superseded_session_is_not_checked() -> None:
         check_course_doc(data).status,
         check_course_doc(data).codes(),
     )
+
+
+def test_course_check_includes_the_integration_plan() -> None:
+    """Dropping one integration session from the course gives exactly one integration.missing."""
+    data = example("course.json")
+    data["sessions"] = [s for s in data["sessions"] if s["id"] != "int-2"]
+    report = check_course_doc(data)
+    assert Status.NONCOMPLIANT == report.status
+    assert ["integration.missing"] == [c for c in report.codes() if c.startswith("integration.")]
+
+
+def test_course_with_required_activities_still_open_is_incomplete() -> None:
+    """A course recorded only up to its last dose cannot be judged on the integration after it."""
+    data = example("course.json")
+    cut = [s["id"] for s in data["sessions"]].index("dose-3")
+    data["sessions"] = data["sessions"][: cut + 1]
+    report = check_course_doc(data)
+    assert Status.INCOMPLETE == report.status
+    assert {"integration.integration", "integration.follow-up-1wk"} <= {
+        n.check for n in report.not_evaluable
+    }
+    assert "integration.missing" not in report.codes()

@@ -166,20 +166,30 @@ class _Results:
 # ---------------------------------------------------------------------------
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """The instant in UTC: windows in minutes and hours are measured between instants.
+
+    Python compares and subtracts two datetimes that share one tzinfo object
+    (``ZoneInfo("America/Denver")``) by wall clock, so across a DST change a
+    65-minute observation would read as 125 minutes.
+    """
+    return moment.astimezone(dt.UTC)
+
+
 def _anchor_time(session: Session, anchor: Anchor) -> dt.datetime | None:
+    """The anchor instant, in UTC."""
     if not session.administrations:
         return None
-    if anchor is Anchor.FIRST_ADMINISTRATION_START:
-        first = session.first_administration
-        return first.start if first else None
-    if anchor is Anchor.LAST_ADMINISTRATION_START:
-        last = session.last_administration
-        return last.start if last else None
-    return max((a.end or a.start) for a in session.administrations)
+    if anchor is Anchor.LAST_ADMINISTRATION_END:
+        return max(_utc(a.end or a.start) for a in session.administrations)
+    starts = [_utc(a.start) for a in session.administrations]
+    return min(starts) if anchor is Anchor.FIRST_ADMINISTRATION_START else max(starts)
 
 
 def _bp_readings(vitals: Iterable[VitalSigns]) -> list[tuple[int, VitalSigns]]:
-    return sorted(((i, v) for i, v in enumerate(vitals) if v.has_bp), key=lambda pair: pair[1].time)
+    return sorted(
+        ((i, v) for i, v in enumerate(vitals) if v.has_bp), key=lambda pair: _utc(pair[1].time)
+    )
 
 
 def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> None:
@@ -188,7 +198,7 @@ def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> No
     if first is None:
         return
     bps = _bp_readings(session.vitals)
-    predose = [(i, v) for i, v in bps if v.time <= first.start]
+    predose = [(i, v) for i, v in bps if _utc(v.time) <= _utc(first.start)]
 
     if m.predose_bp is None:
         out.unset("monitoring.predose_bp")
@@ -234,8 +244,9 @@ def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> No
         assert anchor is not None
         at = dt.timedelta(minutes=recheck.at.magnitude)
         tol = dt.timedelta(minutes=recheck.tolerance.magnitude)
-        low, high = anchor + at - tol, anchor + at + tol
-        if not any(low <= v.time <= high for _, v in bps):
+        tz = first.start.tzinfo
+        low, high = (anchor + at - tol).astimezone(tz), (anchor + at + tol).astimezone(tz)
+        if not any(_utc(low) <= _utc(v.time) <= _utc(high) for _, v in bps):
             out.add(
                 finding(
                     "monitoring.recheck_missing",
@@ -267,7 +278,7 @@ def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> No
         obs = m.min_observation.value
         anchor = _anchor_time(session, obs.anchor)
         assert anchor is not None
-        observed = session.discharged_at - anchor
+        observed = _utc(session.discharged_at) - anchor
         required = dt.timedelta(minutes=obs.duration.magnitude)
         if observed < required:
             out.add(
@@ -295,7 +306,8 @@ def _check_discharge_bp(
         out.missing("monitoring.bp_at_discharge", "$.discharged_at", "no discharge time recorded")
         return
     assert last_dose is not None
-    post = [(i, v) for i, v in bps if last_dose < v.time <= session.discharged_at]
+    discharged = _utc(session.discharged_at)
+    post = [(i, v) for i, v in bps if last_dose < _utc(v.time) <= discharged]
     if not post:
         out.missing(
             "monitoring.bp_at_discharge",
@@ -308,7 +320,7 @@ def _check_discharge_bp(
     assert last.diastolic is not None
     if not param.value.exceeded_by(last.systolic.magnitude, last.diastolic.magnitude):
         return
-    before = [v for _, v in bps if v.time < last.time]
+    before = [v for _, v in bps if _utc(v.time) < _utc(last.time)]
     settling = False
     if before:
         prev = before[-1]
@@ -379,14 +391,14 @@ def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _
         return
     prev = dosing[ids.index(session.id) - 1]
     assert prev.first_administration is not None
-    gap = first.start - prev.first_administration.start
+    gap = _utc(first.start) - _utc(prev.first_administration.start)
     required = dt.timedelta(minutes=param.value.magnitude)
-    earliest = prev.first_administration.start + required
+    earliest = _utc(prev.first_administration.start) + required
     if required % dt.timedelta(days=1) == dt.timedelta(0):
         # Whole days keep their wall-clock meaning in the course's zone (DESIGN: Course),
         # so weekly doses at 09:10 stay 7 d apart across a DST change.
         earliest = prev.first_administration.start.astimezone(course.timezone) + required
-    if first.start < earliest:
+    if _utc(first.start) < _utc(earliest):
         out.add(
             finding(
                 "schedule.interval_too_short",
@@ -506,14 +518,39 @@ def check_session(
     return _session_results(session, protocol, course).report(protocol, session.id)
 
 
-CourseCheck = Callable[[Course, Protocol, _Results], None]
-"""A course-level check: adds findings for the whole course (integration plans)."""
-_COURSE_CHECKS: list[Callable[[Course, Protocol, Any, _Results], None]] = []
+def _check_integration(course: Course, protocol: Protocol, catalog: Any, out: _Results) -> None:
+    """The protocol's integration plan against the course (``integration.*``, ``assessment.missing``).
 
+    Activities whose window has not closed by the end of the last recorded
+    session cannot be judged yet: they are not evaluable, never passed.
+    """
+    from kapproto._catalog import Catalog
 
-def register_course_check(check: Callable[[Course, Protocol, Any, _Results], None]) -> None:
-    """Add a course-level check run by :func:`check_course` (used by integration plans)."""
-    _COURSE_CHECKS.append(check)
+    if protocol.template is None:
+        out.unset("integration.template")
+        return
+    shelf = catalog if catalog is not None else Catalog.builtin()
+    template = shelf.template(protocol.template.id, protocol.template.version)
+    if not course.sessions:
+        out.missing("integration", "$.sessions", "the course has no sessions")
+        return
+    plan = template.for_course(course)
+    record_end = max(s.end for s in course.sessions)
+    closed = tuple(a for a in plan.activities if a.latest <= record_end)
+    for activity in plan.activities:
+        if activity.latest <= record_end or not activity.required:
+            continue
+        # met on time already: nothing to report; otherwise it may still be met
+        alone = attrs.evolve(plan, activities=(activity,), conflicts=())
+        if alone.adherence(course):
+            out.missing(
+                f"integration.{activity.step_id}",
+                "$.sessions",
+                f"{activity.title!r} may still happen until {activity.latest.isoformat()}, "
+                "after the last recorded session",
+            )
+    judged = attrs.evolve(plan, activities=closed, conflicts=())
+    out.course_findings.extend(judged.adherence(course))
 
 
 def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> ComplianceReport:
@@ -527,6 +564,5 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
     for i, session in enumerate(course.sessions):
         if id(session) in effective:
             out.merge(_session_results(session, protocol, course), f"$.sessions[{i}]")
-    for check in _COURSE_CHECKS:
-        check(course, protocol, catalog, out)
+    _check_integration(course, protocol, catalog, out)
     return out.report(protocol, course.id)
