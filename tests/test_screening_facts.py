@@ -12,58 +12,8 @@ from hypothesis import strategies as st
 from kapproto import from_json, quantity, to_json
 from kapproto.exceptions import KapprotoError, ValidationError
 from kapproto.instruments import score
-from kapproto.screening import Facts, FactType, fact_catalogue
+from kapproto.screening import Facts, fact_catalogue
 from kapproto.testing import facts, json_values
-from kapproto.units import PRESSURE
-
-DESIGN_PATHS = [
-    "age",
-    "sex",
-    "pregnant",
-    "breastfeeding",
-    "weight",
-    "vitals.systolic",
-    "vitals.diastolic",
-    "history.intracerebral_hemorrhage",
-    "history.aneurysmal_vascular_disease",
-    "history.psychosis",
-    "history.mania",
-    "history.substance_use_disorder",
-    "hepatic.child_pugh",
-    "medications.benzodiazepine",
-    "medications.maoi",
-    "medications.stimulant",
-    "medications.theophylline",
-    "allergies.ketamine",
-    "scores.phq9.total",
-    "scores.phq9.item9",
-    "scores.cssrs_screener.high_risk",
-]
-
-
-def test_catalogue_has_every_path_design_names() -> None:
-    """Every fact path DESIGN.md lists is in the catalogue."""
-    assert [] == [p for p in DESIGN_PATHS if p not in fact_catalogue()]
-
-
-def test_catalogue_entries_are_typed_and_sourced() -> None:
-    """Every entry has a description and a source; quantities a kind, enums their values."""
-    bad = [
-        s.path
-        for s in fact_catalogue().values()
-        if not s.description
-        or not s.source
-        or (s.type is FactType.QUANTITY) != (s.kind is not None)
-        or (s.type is FactType.ENUM) != bool(s.values)
-    ]
-    assert [] == bad
-
-
-def test_catalogue_types_of_key_facts() -> None:
-    """Sex and Child-Pugh are enums with the DESIGN values; BP is a PRESSURE."""
-    cat = fact_catalogue()
-    actual = (cat["sex"].values, cat["hepatic.child_pugh"].values, cat["vitals.systolic"].kind)
-    assert (("female", "male", "other"), ("A", "B", "C"), PRESSURE) == actual
 
 
 def test_nested_mapping_becomes_flat_paths() -> None:

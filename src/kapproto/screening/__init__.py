@@ -27,14 +27,8 @@ Example:
     [('bp-elevated', 'matched'), ('benzodiazepine', 'unknown'), ('maoi', 'unknown'), ('stimulant', 'unknown'), ('theophylline', 'unknown')]
 """
 
-from kapproto.screening._facts import (
-    Facts,
-    FactSpec,
-    FactType,
-    FactValue,
-    ScoreLike,
-    fact_catalogue,
-)
+from kapproto.screening._catalogue import FactSpec, FactType, FactValue, fact_catalogue
+from kapproto.screening._facts import Facts, ScoreLike
 from kapproto.screening._model import (
     AllOf,
     AnyOf,

@@ -17,7 +17,7 @@ import attrs
 
 from kapproto._params import Confidence
 from kapproto.exceptions import ValidationError
-from kapproto.screening._facts import (
+from kapproto.screening._catalogue import (
     EXTRA,
     FactSpec,
     FactType,

@@ -11,7 +11,7 @@ from typing import Any, get_type_hints
 import attrs
 
 from kapproto.exceptions import KapprotoError, ValidationError
-from kapproto.screening._facts import FactValue
+from kapproto.screening._catalogue import FactValue
 from kapproto.screening._model import Rule, RuleSeverity
 from kapproto.serialization import register_document, register_hooks
 from kapproto.units import get_registry, quantity, to_ucum

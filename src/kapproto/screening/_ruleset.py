@@ -15,8 +15,8 @@ import attrs
 
 from kapproto._params import Confidence
 from kapproto.exceptions import KapprotoError, RuleError, UnknownReferenceError
+from kapproto.screening._catalogue import FactSpec, FactType
 from kapproto.screening._compile import CompiledRule, compile_rules
-from kapproto.screening._facts import FactSpec, FactType
 from kapproto.screening._model import (
     MALFORMED,
     Condition,
