@@ -57,6 +57,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -73,7 +74,7 @@ from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
 from kapproto.instruments import InstrumentResponse, get_instrument
 from kapproto.screening import Facts, RuleSet, screen
-from kapproto.units import quantity
+from kapproto.units import Quantity, quantity
 
 __all__ = ["CANDIDATE_PREVALENCE", "NOTE", "candidates", "cohort"]
 
@@ -255,6 +256,12 @@ def _ruleset(protocol: Protocol, catalog: Catalog) -> RuleSet:
     return catalog.ruleset(ref.id, ref.version)  # type: ignore[no-any-return]
 
 
+@functools.lru_cache(maxsize=4096)
+def _q(value: float | str, unit: str | None = None) -> Quantity:
+    """``quantity()``, cached: a cohort repeats the same few readings and doses many times."""
+    return quantity(value, unit)
+
+
 def _clip(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
@@ -394,7 +401,7 @@ class _Patient:
             protocol=protocol.ref,
             start=start,
             end=start + dt.timedelta(minutes=minutes),
-            weight=quantity(self.weight, "kg") if weight else None,
+            weight=_q(self.weight, "kg") if weight else None,
             vitals=tuple(self.vitals(start + dt.timedelta(minutes=m), s, d) for m, s, d in vitals),
             assessments=tuple(
                 InstrumentResponse(i, start + dt.timedelta(minutes=m), self.answers(i, t, nine))
@@ -409,10 +416,10 @@ class _Patient:
         d = round(_clip(diastolic + r.gauss(0, 3), 45, s - 20))
         return VitalSigns(
             time,
-            systolic=quantity(s, "mm[Hg]"),
-            diastolic=quantity(d, "mm[Hg]"),
-            heart_rate=quantity(round(_clip(self.heart_rate + r.gauss(0, 5), 45, 140)), "/min"),
-            spo2=quantity(r.choice((95, 96, 97, 97, 98, 98, 99)), "%"),
+            systolic=_q(s, "mm[Hg]"),
+            diastolic=_q(d, "mm[Hg]"),
+            heart_rate=_q(round(_clip(self.heart_rate + r.gauss(0, 5), 45, 140)), "/min"),
+            spo2=_q(r.choice((95, 96, 97, 97, 98, 98, 99)), "%"),
         )
 
     def answers(self, instrument: str, total: int, item9: int | None) -> list[int]:
@@ -474,7 +481,7 @@ class _Patient:
             protocol=protocol.ref,
             start=start,
             end=max(discharge, adms[-1].end or adms[-1].start),
-            weight=quantity(self.weight, "kg"),
+            weight=_q(self.weight, "kg"),
             administrations=tuple(adms),
             vitals=tuple(self.vitals(t, s, d) for t, s, d in sorted(readings, key=lambda x: x[0])),
             discharged_at=discharge,
@@ -498,7 +505,7 @@ class _Patient:
                     medication=medication,
                     route=route,
                     formulation=formulation,
-                    amount=quantity(per, "mg"),
+                    amount=_q(per, "mg"),
                     start=at + dt.timedelta(minutes=5 * i),
                 )
                 for i in range(count)
@@ -516,15 +523,15 @@ class _Patient:
             if route is Route.INTRAVENOUS:
                 end = at + _INFUSION
             else:
-                concentration = quantity(_CONCENTRATION)
-                volume = volume_for(quantity(amount, "mg"), concentration)
+                concentration = _q(_CONCENTRATION)
+                volume = volume_for(_q(amount, "mg"), concentration)
         return [
             Administration(
                 id="a1",
                 medication=medication,
                 route=route,
                 formulation=formulation,
-                amount=quantity(amount, "mg"),
+                amount=_q(amount, "mg"),
                 start=at,
                 end=end,
                 concentration=concentration,
