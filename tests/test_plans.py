@@ -226,7 +226,10 @@ def test_integration_after_its_window_is_late(weekly: IntegrationPlan) -> None:
     (found,) = weekly.adherence(course)
     index = [s.id for s in course.sessions].index("int-13")
     assert ("integration.late", Severity.WARNING, f"$.sessions[{index}]") == _where(found)
-    assert "in session 'int-13' at Fri 2026-03-13 14:00 MDT is after its window" in found.message
+    assert (
+        "integration session 'int-13' at Fri 2026-03-13 14:00 MDT is after its window"
+        in found.message
+    )
 
 
 def test_preparation_too_early_is_late_before_its_window(weekly: IntegrationPlan) -> None:
@@ -300,6 +303,9 @@ def test_assessment_given_late_points_at_the_response() -> None:
     ]  # fmt: skip
     (found,) = plan.adherence(_course(sessions))
     assert ("integration.late", "$.sessions[0].assessments[0]") == (found.code, found.path)
+    assert "MADRS given in session 'visit' at Sun 2026-03-01 09:00 MST is before its window" in (
+        found.message
+    )
 
 
 def test_optional_activity_is_not_missing() -> None:
@@ -334,6 +340,15 @@ def test_plan_json_round_trips(case: tuple[PlanTemplate, Any]) -> None:
     text = to_json(plan)
     assert plan == from_json(text, IntegrationPlan)
     assert "kapproto.plan/1" == to_dict(plan)["schema"]
+
+
+def test_plan_json_round_trips_in_the_repeated_hour() -> None:
+    """A dose at 01:00 MST on the autumn-change day (the second 01:00) reads back equal."""
+    second = dt.datetime(2025, 11, 2, 1, 0, fold=1, tzinfo=DENVER)
+    plan = get_template("kap-weekly-3").instantiate(dosing=[second], timezone=DENVER)
+    back = from_json(to_json(plan), IntegrationPlan)
+    assert plan == back
+    assert (1, "MST") == (back.dosing[0].fold, back.dosing[0].tzname())
 
 
 def test_plan_json_shape(weekly: IntegrationPlan) -> None:

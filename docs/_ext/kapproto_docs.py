@@ -425,7 +425,38 @@ def _builtin_rules() -> tuple[Sequence[str], list[Sequence[str]]]:
     return ("Rule", "Severity", "Title", "Matches when", "Source", "Confidence"), rows
 
 
+def _templates() -> tuple[Sequence[str], list[Sequence[str]]]:
+    """Every step of every built-in integration-plan template, with its window's source."""
+    from kapproto import builtin_templates
+
+    rows: list[Sequence[str]] = []
+    for (tid, version), template in sorted(builtin_templates().items()):
+        for step in template.steps:
+            anchor = step.anchor.value
+            if step.every is not None:
+                anchor += f", every {step.every}"
+            if step.doses:
+                anchor += f", doses {', '.join(map(str, step.doses))}"
+            window = f"{step.window.side.value} {step.window.start} .. {step.window.end}"
+            rows.append(
+                (
+                    f"``{tid}@{version}``",
+                    f"``{step.id}``",
+                    step.kind.value,
+                    _rst_text(anchor),
+                    window,
+                    "yes" if step.required else "no",
+                    _rst_text(", ".join(step.instruments)),
+                    step.confidence.value if step.confidence else "not stated",
+                    _rst_text(step.source),
+                )
+            )
+    header = ("Template", "Step", "Kind", "Anchor", "Window", "Required", "Instruments")
+    return (*header, "Confidence", "Source"), rows
+
+
 TABLES: dict[str, Callable[[], tuple[Sequence[str], list[Sequence[str]]]]] = {
+    "kapproto-templates": _templates,
     "kapproto-sources": _sources,
     "kapproto-routes": _routes,
     "kapproto-formulations": _formulations,

@@ -197,11 +197,15 @@ class PlannedActivity:
 
     @property
     def window(self) -> str:
-        """The window for people: ``Mon 2026-03-02 09:00 MST – Wed 2026-03-04 09:00 MST``."""
+        """The window as people read it, e.g. ``Mon 2026-03-02 09:00 MST – Wed 2026-03-04 09:00 MST``."""
         return f"{format_time(self.earliest)} – {format_time(self.latest)}"
 
     def contains(self, moment: dt.datetime) -> bool:
-        """Whether ``moment`` lies in the window (both ends included)."""
+        """Whether ``moment`` lies in the window (both ends included).
+
+        Args:
+            moment: A timezone-aware time, compared as an instant.
+        """
         return utc(self.earliest) <= utc(moment) <= utc(self.latest)
 
 

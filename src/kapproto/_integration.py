@@ -33,7 +33,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -49,12 +49,9 @@ from kapproto._activities import (
 from kapproto._data import load_data
 from kapproto._plan_steps import PlanAnchor, PlanStep
 from kapproto._plans import IntegrationPlan
-from kapproto._sessions import Reference
+from kapproto._sessions import Course, Reference
 from kapproto._template_reader import read_template
 from kapproto.exceptions import ProtocolError, UnknownReferenceError, ValidationError
-
-if TYPE_CHECKING:
-    from kapproto._sessions import Course
 
 __all__ = ["PlanTemplate", "builtin_templates", "get_template", "load_template"]
 
@@ -142,8 +139,8 @@ class PlanTemplate:
             id: An id for the plan (the course id), used in iCalendar UIDs.
 
         Returns:
-            The plan: activities sorted by ``earliest``; windows that run into
-            another dosing session listed in ``conflicts``, not moved.
+            The plan, its activities sorted by ``earliest``; windows that run
+            into another dosing session are listed in ``conflicts``, not moved.
 
         Raises:
             ValidationError: A naive, unsorted or repeated dosing time, a
@@ -192,6 +189,12 @@ class PlanTemplate:
 
         A dosing session's time is its first administration's start; only
         effective dosing sessions in which a dose was given count.
+
+        Args:
+            course: The recorded course.
+            course_start: Anchor of ``course_start`` steps; by default the
+                first dosing time (or, with no dose given yet, the first
+                session's start).
         """
         dosing = [
             s.first_administration.start if s.first_administration else s.start

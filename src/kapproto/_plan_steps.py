@@ -163,7 +163,12 @@ class StepWindow:
         return self.start, self.end
 
     def around(self, anchor: dt.datetime, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-        """``(earliest, latest)`` of the window around ``anchor``, in ``zone``."""
+        """``(earliest, latest)`` of the window around ``anchor``, in ``zone``.
+
+        Args:
+            anchor: The time the window is measured from (timezone-aware).
+            zone: The zone in which d and wk bounds keep their wall-clock meaning.
+        """
         sign = 1 if self.side is WindowSide.AFTER else -1
         return _shift(anchor, self.start, sign, zone), _shift(anchor, self.end, sign, zone)
 

@@ -13,9 +13,10 @@ import datetime as dt
 import hashlib
 import zoneinfo
 from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
+import cattrs
 
 from kapproto._activities import (
     PlanConflict,
@@ -31,7 +32,7 @@ from kapproto._findings import Finding, finding
 from kapproto._plan_render import instrument_names, render_ical, render_markdown
 from kapproto._sessions import Course, Reference, SessionKind, aware
 from kapproto.exceptions import ValidationError
-from kapproto.serialization import register_document
+from kapproto.serialization import register_document, register_hooks
 
 __all__ = ["IntegrationPlan"]
 
@@ -51,7 +52,7 @@ class IntegrationPlan:
 
     Build one with :meth:`kapproto.PlanTemplate.instantiate` or
     :meth:`kapproto.PlanTemplate.for_course`. JSON: a ``kapproto.plan/1``
-    document (:func:`kapproto.to_json`).
+    document (:func:`kapproto.serialization.to_json`).
 
     Attributes:
         template: The template it was made from (``{"id", "version"}``).
@@ -131,7 +132,7 @@ class IntegrationPlan:
             stamp: A DTSTAMP to use instead of the course start (timezone-aware).
 
         Returns:
-            The iCalendar text, with CRLF line ends: write it with ``newline=""``.
+            The iCalendar text (CRLF line ends, so write it with ``newline=""``).
 
         Raises:
             ImportError: The ``icalendar`` package (the ``kapproto[ical]``
@@ -161,7 +162,7 @@ class IntegrationPlan:
         around its window as met *late*.
 
         Returns:
-            Findings in plan order: ``integration.missing`` (error) for a
+            Findings in plan order. ``integration.missing`` (error) for a
             required activity nothing meets, ``integration.late`` (warning)
             for one met outside its window, and ``assessment.missing``
             (warning) for an instrument of the step not given in the session
@@ -258,19 +259,14 @@ class IntegrationPlan:
         instrument: str,
     ) -> list[Finding]:
         label = f"{activity.label} [step {activity.step_id!r}]"
-        what = instrument_names([instrument]) if instrument else f"{activity.kind.value} session"
+        session_kind = f"{activity.kind.value.replace('_', '-')} session"
         if found is None:
             if not activity.required:
                 return []
             code = "assessment.missing" if instrument else "integration.missing"
-            return [
-                self._finding(
-                    code,
-                    f"{label}: no {what} in its window {activity.window}",
-                    "$.sessions",
-                    activity,
-                )
-            ]
+            what = instrument_names([instrument]) if instrument else session_kind
+            message = f"{label}: no {what} in its window {activity.window}"
+            return [self._finding(code, message, "$.sessions", activity)]
         (index, response), moment, on_time = found
         session = course.sessions[index]
         path = f"$.sessions[{index}]" + (f".assessments[{response}]" if response >= 0 else "")
@@ -278,15 +274,13 @@ class IntegrationPlan:
         if not on_time:
             side = "before" if utc(moment) < utc(activity.earliest) else "after"
             local = format_time(moment.astimezone(activity.earliest.tzinfo))
-            out.append(
-                self._finding(
-                    "integration.late",
-                    f"{label}: {what} in session {session.id!r} at {local} is {side} "
-                    f"its window {activity.window}",
-                    path,
-                    activity,
-                )
+            what = (
+                f"{instrument_names([instrument])} given in session" if instrument else session_kind
             )
+            message = (
+                f"{label}: {what} {session.id!r} at {local} is {side} its window {activity.window}"
+            )
+            out.append(self._finding("integration.late", message, path, activity))
         if not instrument:
             given = {r.instrument for r in session.assessments}
             out += [
@@ -309,6 +303,46 @@ class IntegrationPlan:
             path=path,
             source=f"{cite}: {activity.source}" if activity.source else cite,
         )
+
+
+def _in_zone(plan: IntegrationPlan) -> IntegrationPlan:
+    """The plan with every time shown in its zone, as :meth:`~kapproto.PlanTemplate.instantiate` gives it.
+
+    JSON keeps only UTC offsets. Back in the zone, a plan read from JSON
+    equals the one written even for times in the hour repeated when DST ends
+    (PEP 495 makes such a time unequal to any fixed-offset time).
+    """
+    zone = plan.timezone
+    if zone is None:
+        return plan
+    activities = [
+        attrs.evolve(
+            a,
+            earliest=a.earliest.astimezone(zone),
+            latest=a.latest.astimezone(zone),
+            anchor_time=a.anchor_time.astimezone(zone),
+        )
+        for a in plan.activities
+    ]
+    return attrs.evolve(
+        plan,
+        course_start=plan.course_start.astimezone(zone),
+        dosing=tuple(d.astimezone(zone) for d in plan.dosing),
+        activities=tuple(activities),
+        conflicts=tuple(
+            attrs.evolve(c, dosing_time=c.dosing_time.astimezone(zone)) for c in plan.conflicts
+        ),
+    )
+
+
+@register_hooks
+def _structure_in_zone(conv: cattrs.Converter) -> None:
+    base = conv.get_structure_hook(IntegrationPlan)
+
+    def structure(value: object, cls: Any) -> IntegrationPlan:
+        return _in_zone(base(value, cls))
+
+    conv.register_structure_hook(IntegrationPlan, structure)
 
 
 def _distance(activity: PlannedActivity, moment: dt.datetime) -> dt.timedelta:

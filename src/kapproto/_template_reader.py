@@ -111,7 +111,9 @@ class _Reader:
         try:
             return cls(value)
         except ValueError:
-            message = "required key is missing" if value is None else f"{value!r} is not a valid {key}"
+            message = (
+                "required key is missing" if value is None else f"{value!r} is not a valid {key}"
+            )
             self.problems.append((f"{path}.{key}", f"{message}; expected one of {_choices(cls)}"))
             return None
 
