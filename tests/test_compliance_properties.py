@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kapproto import Catalog, Session, Status, check_session, get_protocol
+from kapproto import (
+    Administration,
+    Catalog,
+    Formulation,
+    Medication,
+    Route,
+    Session,
+    SessionKind,
+    Status,
+    VitalSigns,
+    check_session,
+    get_protocol,
+    quantity,
+)
 from kapproto.exceptions import KapprotoError, UnknownReferenceError, ValidationError
 from kapproto.serialization import from_json, to_json
 from kapproto.testing import (
@@ -182,3 +200,131 @@ def test_violation_codes_follow_the_protocol() -> None:
     assert "dose.device_spacing" not in violation_codes("im-kap")
     assert "monitoring.recheck_missing" not in violation_codes("sl-kap")
     assert "monitoring.spo2_missing" in violation_codes(get_protocol("esketamine-mdsi"))
+
+
+# -- times in an IANA zone across a daylight-saving change ---------------------
+
+DENVER = zoneinfo.ZoneInfo("America/Denver")
+# 2026-03-08 02:00 MST -> 03:00 MDT and 2026-11-01 02:00 MDT -> 01:00 MST, in UTC
+DST_CHANGES = (
+    dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC),
+    dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC),
+)
+
+
+def moved(value: Any, move: Callable[[dt.datetime], dt.datetime]) -> Any:
+    """``value`` with every datetime in it (records, tuples) replaced by ``move(datetime)``."""
+    if isinstance(value, dt.datetime):
+        return move(value)
+    if isinstance(value, tuple):
+        return tuple(moved(v, move) for v in value)
+    if attrs.has(type(value)):
+        changes = {}
+        for f in attrs.fields(type(value)):
+            current = getattr(value, f.name)
+            if f.init and (isinstance(current, (dt.datetime, tuple)) or attrs.has(type(current))):
+                changes[f.name] = moved(current, move)
+        return attrs.evolve(value, **changes)
+    return value
+
+
+def injection(
+    route: Route, amount: str, start: dt.datetime, end: dt.datetime | None = None
+) -> Administration:
+    """Racemic ketamine solution given by ``route``."""
+    return Administration(
+        id="a1",
+        medication=Medication.KETAMINE,
+        route=route,
+        formulation=Formulation.SOLUTION_FOR_INJECTION,
+        amount=quantity(amount),
+        start=start,
+        end=end,
+    )
+
+
+def test_observation_across_spring_forward_is_measured_between_instants() -> None:
+    """A discharge 65 real minutes after the dose, 125 by the wall clock, is too early."""
+    protocol = get_protocol("im-kap")
+
+    def at(hour: int, minute: int) -> dt.datetime:
+        return dt.datetime(2026, 3, 8, hour, minute, tzinfo=DENVER)
+
+    def bp(moment: dt.datetime) -> VitalSigns:
+        return VitalSigns(moment, systolic=quantity("120 mmHg"), diastolic=quantity("80 mmHg"))
+
+    dose = injection(Route.INTRAMUSCULAR, "40 mg", at(1, 30))
+    # 01:30 MST is 08:30 UTC; 03:10 MDT is 09:10 UTC (the recheck, 40 min later);
+    # 03:35 MDT is 09:35 UTC (65 min after the dose)
+    session = Session(
+        id="s-dst",
+        patient="p-1",
+        kind=SessionKind.DOSING,
+        start=at(1, 0),
+        end=at(3, 40),
+        weight=quantity("80 kg"),
+        administrations=(dose,),
+        vitals=(bp(at(1, 20)), bp(at(3, 10)), bp(at(3, 30))),
+        discharged_at=at(3, 35),
+    )
+    assert ["monitoring.observation_too_short"] == check_session(session, protocol).codes()
+
+
+def test_session_ending_in_the_repeated_hour_is_not_refused() -> None:
+    """A session from 01:30 MDT to 01:20 MST (50 real minutes) is ordered, not 'end before start'."""
+    start = dt.datetime(2026, 11, 1, 1, 30, tzinfo=DENVER)
+    end = dt.datetime(2026, 11, 1, 1, 20, fold=1, tzinfo=DENVER)
+    session = Session(id="s-fold", patient="p-1", kind=SessionKind.FOLLOW_UP, start=start, end=end)
+    assert dt.timedelta(minutes=50) == end.astimezone(dt.UTC) - session.start.astimezone(dt.UTC)
+
+
+@pytest.mark.parametrize("protocol_id", BUILTIN)
+def test_report_does_not_depend_on_the_zone_times_are_written_in(protocol_id: str) -> None:
+    """A session moved next to a DST change and written in America/Denver gets the same findings."""
+    protocol = get_protocol(protocol_id)
+
+    codes = [
+        c
+        for c in ("monitoring.observation_too_short", "monitoring.recheck_missing")
+        if c in violation_codes(protocol)
+    ]
+    drawn = st.one_of(sessions(protocol), *(violations(protocol, c) for c in codes))
+
+    @settings(max_examples=30, deadline=None)
+    @given(drawn, st.sampled_from(DST_CHANGES), st.integers(min_value=0, max_value=240))
+    def check(session: Session, change: dt.datetime, before: int) -> None:
+        delta = change - dt.timedelta(minutes=before) - session.start.astimezone(dt.UTC)
+
+        def move(moment: dt.datetime) -> dt.datetime:
+            return (moment + delta).astimezone(DENVER)
+
+        expected = check_session(moved(session, lambda m: m + delta), protocol)
+        actual = check_session(moved(session, move), protocol)
+        assert (expected.status, expected.codes()) == (actual.status, actual.codes())
+
+    check()
+
+
+def test_infusion_across_spring_forward_lasts_its_real_minutes() -> None:
+    """An infusion from 01:40 MST to 03:20 MDT lasts 40 minutes, not 100."""
+    infusion = injection(
+        Route.INTRAVENOUS,
+        "40 mg",
+        dt.datetime(2026, 3, 8, 1, 40, tzinfo=DENVER),
+        dt.datetime(2026, 3, 8, 3, 20, tzinfo=DENVER),
+    )
+    assert infusion.duration is not None
+    assert infusion.rate is not None
+    assert (40.0, 1.0) == (infusion.duration.magnitude, infusion.rate.magnitude)
+
+
+def test_infusion_ending_in_the_repeated_hour_is_not_refused() -> None:
+    """An infusion from 01:50 MDT to 01:10 MST (20 real minutes) is a valid record."""
+    infusion = injection(
+        Route.INTRAVENOUS,
+        "20 mg",
+        dt.datetime(2026, 11, 1, 1, 50, tzinfo=DENVER),
+        dt.datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=DENVER),
+    )
+    assert infusion.duration is not None
+    assert 20.0 == infusion.duration.magnitude

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from kapproto._dose_checks import DoseCheck, check_dose_limits
+from kapproto._dose_checks import DoseCheck, check_dose_limits, instant
 from kapproto._findings import Finding, Severity, finding
 from kapproto._protocols import Anchor, Protocol
 from kapproto._sessions import Course, Reference, Session, SessionKind
@@ -166,14 +166,7 @@ class _Results:
 # ---------------------------------------------------------------------------
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """The instant in UTC: windows in minutes and hours are measured between instants.
-
-    Python compares and subtracts two datetimes that share one tzinfo object
-    (``ZoneInfo("America/Denver")``) by wall clock, so across a DST change a
-    65-minute observation would read as 125 minutes.
-    """
-    return moment.astimezone(dt.UTC)
+_utc = instant  # windows in minutes and hours are measured between instants
 
 
 def _anchor_time(session: Session, anchor: Anchor) -> dt.datetime | None:

@@ -289,8 +289,11 @@ class _Run:
     ) -> None:
         ordered = (
             given
-            if all(a.start <= b.start for (_, a, _), (_, b, _) in itertools.pairwise(given))
-            else sorted(given, key=lambda g: (g[1].start, g[0]))
+            if all(
+                instant(a.start) <= instant(b.start)
+                for (_, a, _), (_, b, _) in itertools.pairwise(given)
+            )
+            else sorted(given, key=lambda g: (instant(g[1].start), g[0]))
         )
         for name, code, applies in (
             ("session_max", "dose.cumulative_above_max", True),
@@ -345,7 +348,7 @@ class _Run:
             return
         spacing = round_to(entry.device_spacing.value.magnitude, DURATION)
         for (_, before, _, _), (i, after, _, _) in itertools.pairwise(devices):
-            gap = round_to(_minutes(after.start - before.start), DURATION)
+            gap = round_to(_minutes(instant(after.start) - instant(before.start)), DURATION)
             if gap < spacing:
                 self.add(
                     "dose.device_spacing",
@@ -358,6 +361,18 @@ class _Run:
 
 def _at(i: int, suffix: str = "") -> str:
     return f"$.administrations[{i}]{suffix}"
+
+
+def instant(moment: dt.datetime) -> dt.datetime:
+    """``moment`` such that comparing and subtracting measure real time.
+
+    Python compares and subtracts two datetimes that share one tzinfo object by
+    wall clock: with ``ZoneInfo("America/Denver")`` a 65-minute observation
+    across the spring change reads as 125 minutes, and 01:20 MST after the
+    autumn change sorts before 01:30 MDT. A fixed UTC offset (what JSON gives)
+    has no such gap and is returned as is; any other zone is converted to UTC.
+    """
+    return moment if type(moment.tzinfo) is dt.timezone else moment.astimezone(dt.UTC)
 
 
 def _minutes(delta: dt.timedelta) -> float:

@@ -30,7 +30,13 @@ from kapproto._bounds import (
     physical_limits,
     round_to,
 )
-from kapproto._dose_checks import DoseCheck, NotEvaluable, check_dose_limits, check_doses
+from kapproto._dose_checks import (
+    DoseCheck,
+    NotEvaluable,
+    check_dose_limits,
+    check_doses,
+    instant,
+)
 from kapproto._limits import DoseLimits
 from kapproto._params import Confidence
 from kapproto._routes import (
@@ -172,7 +178,7 @@ class Administration:
                 problems.append(
                     (f"$.{name}", f"{name}={format_quantity(value)} must be greater than zero")
                 )
-        if not problems and self.end is not None and self.end < self.start:
+        if not problems and self.end is not None and _elapsed(self.start, self.end) < _ZERO:
             problems.append(
                 (
                     "$.end",
@@ -189,7 +195,7 @@ class Administration:
         """Minutes from ``start`` to ``end`` (DURATION, min), or ``None`` without an end."""
         if self.end is None:
             return None
-        seconds = (self.end - self.start).total_seconds()
+        seconds = _elapsed(self.start, self.end).total_seconds()
         return get_registry().Quantity(seconds / 60.0, "minute")
 
     @property
@@ -200,10 +206,18 @@ class Administration:
         equals its start (no duration to divide by). Not rounded; limit checks
         round it to 0.01 mg/min.
         """
-        if self.end is None or self.end == self.start:
+        if self.end is None or _elapsed(self.start, self.end) == _ZERO:
             return None
-        minutes = (self.end - self.start).total_seconds() / 60.0
+        minutes = _elapsed(self.start, self.end).total_seconds() / 60.0
         return get_registry().Quantity(self.amount.magnitude / minutes, MASS_RATE.unit)
+
+
+_ZERO = dt.timedelta(0)
+
+
+def _elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Real time from ``start`` to ``end`` (see :func:`instant`)."""
+    return instant(end) - instant(start)
 
 
 def _volume_problems(

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from kapproto._dose_checks import instant
 from kapproto._dosing import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
@@ -230,7 +231,7 @@ class Session:
 
     def __attrs_post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
-        if self.end < self.start:
+        if instant(self.end) < instant(self.start):
             problems.append(
                 ("$.end", f"end {self.end.isoformat()} is before start {self.start.isoformat()}")
             )
@@ -297,17 +298,17 @@ class Session:
             raise ValidationError(problems=problems)
 
     def _inside(self, moment: dt.datetime) -> bool:
-        return self.start <= moment <= self.end
+        return instant(self.start) <= instant(moment) <= instant(self.end)
 
     @property
     def first_administration(self) -> Administration | None:
         """The earliest administration, if any."""
-        return min(self.administrations, key=lambda a: a.start, default=None)
+        return min(self.administrations, key=lambda a: instant(a.start), default=None)
 
     @property
     def last_administration(self) -> Administration | None:
         """The latest-starting administration, if any."""
-        return max(self.administrations, key=lambda a: a.start, default=None)
+        return max(self.administrations, key=lambda a: instant(a.start), default=None)
 
     def scores(self) -> Iterator[tuple[InstrumentResponse, Score]]:
         """Each assessment with its score."""
@@ -404,7 +405,7 @@ class Course:
             if s.id in ids:
                 problems.append((f"$.sessions[{i}].id", f"duplicate session id {s.id!r}"))
             ids.add(s.id)
-            if i and s.start < self.sessions[i - 1].start:
+            if i and instant(s.start) < instant(self.sessions[i - 1].start):
                 problems.append((f"$.sessions[{i}].start", "sessions must be ordered by start"))
         for i, s in enumerate(self.sessions):
             if s.supersedes is not None and s.supersedes not in ids:
@@ -436,7 +437,7 @@ class Course:
         starts = [
             s.first_administration.start for s in self.dosing_sessions if s.first_administration
         ]
-        return [b - a for a, b in itertools.pairwise(starts)]
+        return [instant(b) - instant(a) for a, b in itertools.pairwise(starts)]
 
     def cumulative_exposure(self) -> dict[str, Any]:
         """Total amount given over the course, per medication (MASS in mg)."""
