@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -31,7 +31,7 @@ _Key = tuple[tuple[int, "bool | None", tuple[Any, ...]], ...]
 class _Screener:
     """One rule set's compiled tests, with the report for each outcome pattern."""
 
-    def __init__(self, ruleset: RuleSet, time: dt.datetime | None) -> None:
+    def __init__(self, ruleset: RuleSet, time: datetime.datetime | None) -> None:
         self.rules = ruleset._compiled
         self.tests = tuple(c.test for c in self.rules)
         self.paths = tuple(c.paths for c in self.rules)
@@ -107,8 +107,8 @@ def _resolve(ruleset: RuleSet | str) -> RuleSet:
     raise ValidationError(f"expected a RuleSet or a built-in rule-set id, got {ruleset!r}")
 
 
-def _check_time(time: object) -> dt.datetime | None:
-    if time is not None and (not isinstance(time, dt.datetime) or time.utcoffset() is None):
+def _check_time(time: object) -> datetime.datetime | None:
+    if time is not None and (not isinstance(time, datetime.datetime) or time.utcoffset() is None):
         raise ValidationError(f"time={time!r} must be a timezone-aware datetime", path="$.time")
     return time
 
@@ -117,7 +117,7 @@ def screen(
     facts: Facts | Mapping[str, Any],
     ruleset: RuleSet | str,
     *,
-    time: dt.datetime | None = None,
+    time: datetime.datetime | None = None,
 ) -> ScreeningReport:
     """Screen one candidate's facts against a rule set.
 
@@ -158,7 +158,7 @@ class ScreeningRun:
     """
 
     def __init__(
-        self, facts: Iterable[Facts], ruleset: RuleSet | str, time: dt.datetime | None = None
+        self, facts: Iterable[Facts], ruleset: RuleSet | str, time: datetime.datetime | None = None
     ) -> None:
         self._counts = dict.fromkeys(Decision, 0)
         self._done = False
@@ -199,7 +199,7 @@ def screen_many(
     facts: Iterable[Facts],
     ruleset: RuleSet | str,
     *,
-    time: dt.datetime | None = None,
+    time: datetime.datetime | None = None,
 ) -> ScreeningRun:
     """Screen a cohort of already-built :class:`Facts`: the performance path.
 
