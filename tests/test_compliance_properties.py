@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from kapproto import (
     Administration,
     Catalog,
+    Course,
     Formulation,
     Medication,
+    Reference,
     Route,
     Session,
     SessionKind,
@@ -328,3 +330,33 @@ def test_infusion_ending_in_the_repeated_hour_is_not_refused() -> None:
     )
     assert infusion.duration is not None
     assert 20.0 == infusion.duration.magnitude
+
+
+@FEW
+@given(
+    st.sampled_from(BUILTIN).flatmap(lambda p: st.lists(sessions(p), min_size=1, max_size=3)),
+    st.sampled_from(["UTC", "America/Denver", "Australia/Sydney", "Asia/Kolkata"]),
+)
+def test_course_json_round_trips(drawn: list[Session], zone: str) -> None:
+    """A course of generated sessions survives to_json/from_json unchanged."""
+    ordered = sorted(drawn, key=lambda s: s.start.astimezone(dt.UTC))
+    course = Course(
+        id="c-1",
+        patient="p-1",
+        protocol=ordered[0].protocol or Reference("im-kap", "1"),
+        timezone=zoneinfo.ZoneInfo(zone),
+        sessions=tuple(attrs.evolve(s, id=f"s-{i}", patient="p-1") for i, s in enumerate(ordered)),
+    )
+    text = to_json(course)
+    again = from_json(text, Course)
+    assert (course, text) == (again, to_json(again))
+
+
+def test_newer_course_schema_is_refused() -> None:
+    """A course document of a newer schema version is refused, naming the version."""
+    with open("examples/sessions/course.json", encoding="utf-8") as f:
+        data = json.load(f)
+    data["schema"] = "kapproto.course/2"
+    with pytest.raises(KapprotoError) as caught:
+        from_json(json.dumps(data), Course)
+    assert "kapproto.course/2" in str(caught.value)
