@@ -498,9 +498,10 @@ def check_session(
         session: The session as recorded.
         protocol: The protocol it ran under.
         course: The course it belongs to; without it the course checks
-            (``schedule.*``, ``screening.*``, first-session dose limits) are not
-            part of the report, except that a dose above a first-session limit
-            is not evaluable rather than passed.
+            (``schedule.*``, ``screening.*`` and ``first_session_max``, which
+            needs to know whether this is the first dosing session) are not
+            part of the report, as DESIGN.md says. Check a course's first
+            session with its course to apply ``first_session_max``.
         catalog: Reserved for resolving the protocol's references (templates).
 
     Returns:
