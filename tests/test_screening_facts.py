@@ -241,3 +241,13 @@ def test_arbitrary_leaves_raise_only_kapproto_errors(paths: dict[str, object]) -
     """Arbitrary values at real fact paths either build Facts or raise a ValidationError."""
     with contextlib.suppress(ValidationError):
         Facts.from_paths(paths)
+
+
+def test_with_values_sets_a_branch() -> None:
+    """Facts.with_values given a mapping at a branch sets the facts under it."""
+    f = Facts({"sex": "male"}).with_values(
+        {"vitals": {"systolic": "150 mmHg"}, "extra": {"site": "north"}}
+    )
+    assert (
+        Facts({"sex": "male", "vitals": {"systolic": "150 mmHg"}, "extra": {"site": "north"}}) == f
+    )

@@ -68,13 +68,22 @@ def _parse_leaf(path: str, value: object) -> bool | int | float | str:
     raise ValidationError(_unknown(path))
 
 
+def _is_branch(path: str, value: object) -> bool:
+    """Whether ``value`` is a mapping of further facts under ``path`` (not a leaf)."""
+    if not isinstance(value, Mapping):
+        return False
+    if path in _prefixes():
+        return True
+    in_extra = path == EXTRA or path.startswith(EXTRA + ".")
+    return in_extra and set(value) != {"value", "unit"}
+
+
 def _flatten(
     node: Mapping[Any, Any],
     prefix: str,
     out: dict[str, Any],
     problems: list[tuple[str, str]],
 ) -> None:
-    prefixes = _prefixes()
     catalogue = fact_catalogue()
     for key, value in node.items():
         if not isinstance(key, str) or not key or "." in key:
@@ -95,10 +104,7 @@ def _flatten(
             except ValidationError as exc:
                 problems.extend((f"$.{path}", m) for _p, m in exc.problems)
             continue
-        if isinstance(value, Mapping) and (
-            path in prefixes
-            or ((path == EXTRA or path.startswith(EXTRA + ".")) and set(value) != {"value", "unit"})
-        ):
+        if _is_branch(path, value):
             _flatten(value, path, out, problems)
             continue
         try:
@@ -193,6 +199,9 @@ class Facts(Mapping[str, FactValue]):
     def with_values(self, paths: Mapping[str, Any]) -> Facts:
         """A copy with facts set by dotted path; a ``None`` value removes a fact.
 
+        A mapping at a branch (``{"vitals": {"systolic": "150 mmHg"}}``) sets
+        the facts under it, as in the constructor.
+
         Raises:
             ValidationError: Every bad path or value.
         """
@@ -207,6 +216,9 @@ class Facts(Mapping[str, FactValue]):
             try:
                 if not isinstance(path, str):
                     raise ValidationError(f"a fact path is a dotted string, got {path!r}")
+                if _is_branch(path, value):
+                    _flatten(value, path, values, problems)
+                    continue
                 values[path] = _parse_leaf(path, value)
             except ValidationError as exc:
                 problems.extend((f"$.{path}", m) for _p, m in exc.problems)
