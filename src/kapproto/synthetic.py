@@ -29,7 +29,12 @@ clinical estimates and carry no evidence about any route or dose):
   esketamine eight sessions twice a week; other routes three weekly sessions.
   A preparation session 7 days before the first dose (weight, one BP reading,
   PHQ-9 and GAD-7), an integration session the day after each dose, and a
-  follow-up at 28 (± 2) days after the first dose with PHQ-9 and GAD-7.
+  follow-up at 28 (± 2) days after the first dose with PHQ-9 and GAD-7. The
+  schedule does not follow the protocol's integration-plan template, so
+  :func:`~kapproto.check_course` may add ``integration.late`` or
+  ``assessment.missing`` warnings (a template's MADRS, or its follow-up
+  window); :func:`~kapproto.check_session` on each dosing session is the
+  check the deviations below are tuned for.
 * **Deviations** (so a checker has something to find): in 3 % of dosing
   sessions the recheck reading is missing, in 2 % the patient is discharged
   10-30 min before the protocol's minimum observation. Pre-dose BP above a
