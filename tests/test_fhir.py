@@ -101,7 +101,10 @@ moments = st.datetimes(
     min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 1, 1), timezones=fixed_zones
 ).map(lambda d: d.replace(microsecond=0))
 magnitudes = st.floats(min_value=0.1, max_value=1000, allow_nan=False)
-texts = st.none() | st.text(min_size=1, max_size=12)
+# ids and free text as people type them: letters, digits, punctuation, spaces
+printable = st.characters(categories=["L", "N", "P", "Zs"])
+ids = st.text(printable, min_size=1, max_size=8).filter(str.strip)
+texts = st.none() | st.text(printable, min_size=1, max_size=12).filter(str.strip)
 
 
 @st.composite
@@ -115,7 +118,7 @@ def administrations(draw: st.DrawFn) -> Administration:
         volume = quantity(amount / concentration, "mL")
     minutes = draw(st.none() | st.integers(min_value=0, max_value=240))
     return Administration(
-        id=draw(st.text(min_size=1, max_size=8)),
+        id=draw(ids),
         medication=draw(st.sampled_from(Medication)),
         route=draw(st.sampled_from(Route)),
         formulation=draw(st.sampled_from(Formulation)),
@@ -417,7 +420,7 @@ def sessions(draw: st.DrawFn) -> Session:
         )
     )
     return Session(
-        id=draw(st.text(min_size=1, max_size=6).filter(str.strip)),
+        id=draw(ids),
         patient="p-001",
         kind=SessionKind.DOSING,
         start=start,

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kapproto._sessions import aware
+from kapproto._validators import aware
 from kapproto.exceptions import ValidationError
 from kapproto.units import DURATION, Duration, format_quantity, kind_field
 

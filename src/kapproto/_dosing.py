@@ -49,6 +49,7 @@ from kapproto._routes import (
     to_medication,
     to_route,
 )
+from kapproto._validators import text
 from kapproto.exceptions import UnitError, UnknownReferenceError, ValidationError
 from kapproto.serialization import register_hooks
 from kapproto.units import (
@@ -138,7 +139,7 @@ class Administration:
         <Basis.BASE: 'base'>
     """
 
-    id: str
+    id: str = attrs.field(validator=text)
     medication: Medication = attrs.field(converter=to_medication)
     route: Route = attrs.field(converter=to_route)
     formulation: Formulation = attrs.field(converter=to_formulation)

@@ -30,7 +30,8 @@ from kapproto._activities import (
 )
 from kapproto._findings import Finding, finding
 from kapproto._plan_render import instrument_names, render_ical, render_markdown
-from kapproto._sessions import Course, Reference, SessionKind, aware
+from kapproto._sessions import Course, Reference, SessionKind
+from kapproto._validators import aware
 from kapproto.exceptions import ValidationError
 from kapproto.serialization import register_document, register_hooks
 

@@ -22,6 +22,7 @@ from kapproto._dose_checks import instant
 from kapproto._dosing import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
+from kapproto._validators import aware, text
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import KapprotoError, ValidationError
 from kapproto.instruments import (
@@ -49,27 +50,8 @@ __all__ = [
     "SessionKind",
     "SessionStatus",
     "Seriousness",
-    "aware",
     "facts_from_session",
 ]
-
-
-def aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Attrs validator: a timezone-aware datetime (``None`` allowed for optional fields)."""
-    if value is None and attribute.default is None:
-        return
-    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise ValidationError(
-            f"{attribute.name}={value!r} must be a timezone-aware datetime",
-            path=f"$.{attribute.name}",
-        )
-
-
-def _text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(
-            f"{attribute.name}={value!r} must be a non-empty string", path=f"$.{attribute.name}"
-        )
 
 
 class SessionKind(enum.Enum):
@@ -124,8 +106,8 @@ class Reference:
         version: Its version, e.g. ``"1"``.
     """
 
-    id: str = attrs.field(validator=_text)
-    version: str = attrs.field(validator=_text)
+    id: str = attrs.field(validator=text)
+    version: str = attrs.field(validator=text)
 
     def __str__(self) -> str:
         return f"{self.id}@{self.version}"
@@ -144,7 +126,7 @@ class AdverseEvent:
         outcome: How it ended, if known.
     """
 
-    term: str = attrs.field(validator=_text)
+    term: str = attrs.field(validator=text)
     onset: dt.datetime = attrs.field(validator=aware)
     severity: AdverseEventSeverity
     seriousness: Seriousness = Seriousness.NON_SERIOUS
@@ -175,8 +157,8 @@ class Acknowledgement:
     """
 
     code: str = attrs.field(validator=_known_code)
-    role: str = attrs.field(validator=_text)
-    reason: str = attrs.field(validator=_text)
+    role: str = attrs.field(validator=text)
+    reason: str = attrs.field(validator=text)
     time: dt.datetime = attrs.field(validator=aware)
 
 
@@ -211,8 +193,8 @@ class Session:
         notes: Free text.
     """
 
-    id: str = attrs.field(validator=_text)
-    patient: str = attrs.field(validator=_text)
+    id: str = attrs.field(validator=text)
+    patient: str = attrs.field(validator=text)
     kind: SessionKind
     status: SessionStatus = SessionStatus.FINAL
     supersedes: str | None = None
@@ -384,8 +366,8 @@ class Course:
         sessions: Sessions ordered by start.
     """
 
-    id: str = attrs.field(validator=_text)
-    patient: str = attrs.field(validator=_text)
+    id: str = attrs.field(validator=text)
+    patient: str = attrs.field(validator=text)
     protocol: Reference
     timezone: zoneinfo.ZoneInfo
     screenings: tuple[ScreeningReport, ...] = ()

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
-from typing import Any
 
 import attrs
 
 from kapproto._data import load_data
+from kapproto._validators import aware
 from kapproto.exceptions import ValidationError
-from kapproto.units import FRACTION, FREQUENCY, PRESSURE, Fraction, Frequency, Kind, Pressure, kind_field
+from kapproto.units import (
+    FRACTION,
+    FREQUENCY,
+    PRESSURE,
+    Fraction,
+    Frequency,
+    Kind,
+    Pressure,
+    kind_field,
+)
 
 __all__ = ["VITAL_FIELDS", "VitalSigns", "vital_ranges"]
 
@@ -42,13 +51,6 @@ def vital_ranges() -> dict[str, tuple[float, float, str]]:
     return out
 
 
-def _aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, dt.datetime) or value.utcoffset() is None:
-        raise ValidationError(
-            f"{attribute.name}={value!r} must be a timezone-aware datetime", path=f"$.{attribute.name}"
-        )
-
-
 @attrs.frozen
 class VitalSigns:
     """One set of vital-sign readings taken at one time.
@@ -73,7 +75,7 @@ class VitalSigns:
         True
     """
 
-    time: dt.datetime = attrs.field(validator=_aware)
+    time: dt.datetime = attrs.field(validator=aware)
     systolic: Pressure | None = kind_field(PRESSURE, optional=True, default=None)
     diastolic: Pressure | None = kind_field(PRESSURE, optional=True, default=None)
     heart_rate: Frequency | None = kind_field(FREQUENCY, optional=True, default=None)
