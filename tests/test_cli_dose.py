@@ -133,3 +133,101 @@ def test_list_formulations(capsys: pytest.CaptureFixture[str]) -> None:
     assert "esketamine 28 mg" == rows["nasal_spray_device"]["per device"]
     assert "buccal, sublingual" == rows["troche"]["routes"]
     assert "base" == rows["solution_for_injection"]["labelled as"]
+
+
+def test_protocol_within_limits_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """A dose inside every im-kap limit exits 0 and says so."""
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "--route",
+        "intramuscular",
+        "--weight",
+        "80 kg",
+        "--dose",
+        "0.5 mg/kg",
+        "--protocol",
+        "im-kap",
+    )
+    assert 0 == code
+    assert "protocol im-kap version 1:" in out
+    assert "within every limit" in out
+
+
+def test_protocol_above_limit_exits_1_with_the_finding(capsys: pytest.CaptureFixture[str]) -> None:
+    """0.9 mg/kg IM at 80 kg is above im-kap's 0.75 mg/kg (60 mg): dose.above_max, exit 1."""
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "--route",
+        "intramuscular",
+        "--weight",
+        "80 kg",
+        "--dose",
+        "0.9 mg/kg",
+        "--protocol",
+        "im-kap",
+        "--format",
+        "json",
+    )
+    assert 1 == code
+    data = json.loads(out)
+    assert ["dose.above_max"] == [f["code"] for f in data["findings"]]
+    assert {"id": "im-kap", "version": "1"} == data["protocol"]
+
+
+def test_protocol_first_session_and_rate(capsys: pytest.CaptureFixture[str]) -> None:
+    """84 mg esketamine on day 1 and a 20-minute IV infusion each break their limit."""
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "--route",
+        "intranasal",
+        "--medication",
+        "esketamine",
+        "--dose",
+        "84 mg",
+        "--protocol",
+        "esketamine-trd",
+        "--first-session",
+    )
+    assert 1 == code
+    assert "dose.above_first_session_max" in out
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "--route",
+        "intravenous",
+        "--weight",
+        "70 kg",
+        "--dose",
+        "0.5 mg/kg",
+        "--duration",
+        "20 min",
+        "--protocol",
+        "iv-racemic-standard",
+    )
+    assert 1 == code
+    assert "dose.rate_above_max" in out
+
+
+def test_protocol_route_not_allowed_and_unknown_protocol(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A route the protocol does not allow is a finding; an unknown protocol is bad input."""
+    code, out, _ = run(
+        capsys,
+        "dose",
+        "--route",
+        "oral",
+        "--dose",
+        "100 mg",
+        "--protocol",
+        "im-kap",
+    )
+    assert 1 == code
+    assert "dose.route_not_allowed" in out
+    code, _, err = run(capsys, "dose", "--route", "oral", "--dose", "100 mg", "--protocol", "nope")
+    assert 2 == code
+    assert "im-kap" in err
+    assert "Traceback" not in err

@@ -9,7 +9,14 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from kapproto.cli._common import DISCLAIMER, EXIT_OK, Listers, print_json
+from kapproto.cli._common import (
+    DISCLAIMER,
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    Listers,
+    print_json,
+)
 
 T = TypeVar("T")
 
@@ -64,17 +71,33 @@ def register(sub: Any, listers: Listers) -> None:
         "dose",
         help="compute a dose in mg from mg/kg and a weight, with volume and infusion rate",
         description="Every number needs its unit: '0.5 mg/kg', '80 kg', '100 mg/mL', '40 min'. "
-        "Exit 0 computed, 2 invalid input.",
+        "Exit 0 computed (and within --protocol), 1 outside a --protocol limit, "
+        "2 invalid input, 3 a --protocol limit not evaluable (e.g. per-kg without --weight).",
     )
+    from kapproto._routes import Formulation
+
     parser.add_argument("--route", required=True, choices=[r.value for r in Route])
     parser.add_argument("--dose", required=True, help="e.g. '0.5 mg/kg' or '200 mg'")
     parser.add_argument("--weight", help="e.g. '80 kg' or '176 lb'; required for a per-kg dose")
     parser.add_argument("--medication", default="ketamine", choices=[m.value for m in Medication])
     parser.add_argument("--concentration", help="e.g. '100 mg/mL': also print the volume")
     parser.add_argument("--duration", help="e.g. '40 min': also print the infusion rate")
-    # Hook for the protocols issue: `--protocol ID|PATH` will resolve the
-    # protocol through the catalogue and add `check_dose_limits` findings for the
-    # computed dose (see `_protocol_findings`).
+    parser.add_argument(
+        "--protocol", help="check the dose against a protocol (built-in id or a protocol file)"
+    )
+    parser.add_argument(
+        "--catalog", action="append", default=[], help="folder or file of a clinic's own data"
+    )
+    parser.add_argument(
+        "--formulation",
+        choices=[f.value for f in Formulation],
+        help="with --protocol: the formulation (default: the protocol's first for the route)",
+    )
+    parser.add_argument(
+        "--first-session",
+        action="store_true",
+        help="with --protocol: this is the course's first dosing session",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=_run)
 
@@ -89,14 +112,51 @@ def _option(name: str, build: Callable[[], T]) -> T:
         raise type(exc)(problems=[(name, m) for _, m in exc.problems]) from None
 
 
-def _protocol_findings(args: argparse.Namespace, result: dict[str, Any]) -> list[Any]:
-    """Findings of the computed dose against ``--protocol`` (not yet an option: none)."""
-    return []
+def _protocol_check(
+    args: argparse.Namespace, spec: Any, dose: Any, weight: Any, duration: Any
+) -> Any:
+    """The computed dose as one administration, checked against ``--protocol``."""
+    import datetime as dt
+
+    from kapproto._dose_checks import check_dose_limits
+    from kapproto._dosing import Administration
+    from kapproto._routes import Formulation
+    from kapproto.cli._check import catalog_from, protocol_from
+
+    protocol = protocol_from(args, catalog_from(args), None)
+    entry = next(
+        (d for d in protocol.doses if d.route is spec.route and d.medication is spec.medication),
+        None,
+    )
+    if args.formulation is not None:
+        formulation = Formulation(args.formulation)
+    elif entry is not None and entry.formulations:
+        formulation = sorted(entry.formulations, key=lambda f: f.value)[0]
+    else:
+        formulation = next(f for f in Formulation if spec.route in f.routes)
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # any instant: only the amount and rate matter
+    end = None if duration is None else start + dt.timedelta(minutes=duration.magnitude)
+    administration = Administration(
+        id="dose",
+        medication=spec.medication,
+        route=spec.route,
+        formulation=formulation,
+        amount=dose,
+        start=start,
+        end=end,
+    )
+    return protocol, check_dose_limits(
+        [administration],
+        protocol.doses,
+        weight=weight,
+        first_session=True if args.first_session else None,
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     from kapproto._bounds import check_weight
     from kapproto._dosing import DoseSpec, infusion_rate, volume_for
+    from kapproto.serialization import to_dict
     from kapproto.units import format_quantity, quantity, to_ucum
 
     spec = _option("--dose", lambda: DoseSpec(quantity(args.dose), args.route, args.medication))
@@ -134,10 +194,18 @@ def _run(args: argparse.Namespace) -> int:
         "duration": as_json(duration),
         "rate": as_json(rate),
     }
-    findings = _protocol_findings(args, result)
+    check = None
+    if args.protocol:
+        protocol, check = _protocol_check(args, spec, dose, weight, duration)
+        result["protocol"] = {"id": protocol.id, "version": protocol.version}
+        result["findings"] = [to_dict(f) for f in check.findings]
+        result["not_evaluable"] = [
+            {"check": n.check, "path": n.path, "reason": n.reason} for n in check.not_evaluable
+        ]
+    code = _exit_code(check)
     if args.format == "json":
         print_json({k: v for k, v in result.items() if v is not None})
-        return EXIT_OK
+        return code
     basis = (
         f"{format_quantity(spec.amount)} x {format_quantity(weight)}"
         if spec.weight_based and weight is not None
@@ -150,7 +218,24 @@ def _run(args: argparse.Namespace) -> int:
         print(f"volume  {format_quantity(volume)}  (at {format_quantity(concentration)})")
     if rate is not None and duration is not None:
         print(f"rate    {format_quantity(rate)}  (over {format_quantity(duration)})")
-    for f in findings:
-        print(f"{f.severity.value}: {f.code}: {f.message}")
+    if check is not None:
+        print(f"protocol {result['protocol']['id']} version {result['protocol']['version']}:")
+        for f in check.findings:
+            print(f"  {f.severity.value}: {f.code}: {f.message}")
+        for n in check.not_evaluable:
+            print(f"  not evaluable: {n.check}: {n.reason}")
+        if not check.findings and not check.not_evaluable:
+            print("  within every limit the protocol sets")
     print(DISCLAIMER)
-    return EXIT_OK
+    return code
+
+
+def _exit_code(check: Any) -> int:
+    """0 without a protocol or within it; 1 an ERROR finding; 3 a limit not evaluable."""
+    from kapproto._findings import Severity
+
+    if check is None:
+        return EXIT_OK
+    if any(f.severity is Severity.ERROR for f in check.findings):
+        return EXIT_FAILED
+    return EXIT_INCOMPLETE if check.not_evaluable else EXIT_OK
