@@ -206,3 +206,19 @@ def test_load_protocol_reports_file_problems(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError) as info:
         load_protocol(path)
     assert {"$.colour", "$.doses"} <= {p for p, _ in info.value.problems}
+
+
+def test_clinic_template_may_name_the_clinics_own_scale(tmp_path: Path) -> None:
+    """Instruments load first, so a clinic's template can ask for a clinic's scale."""
+    import shutil
+
+    docs = Path(__file__).resolve().parent.parent / "docs" / "howto"
+    shutil.copy(docs / "clinic-wellbeing.toml", tmp_path / "a-scale.toml")
+    (tmp_path / "0-template.toml").write_text(
+        'id = "clinic-plan"\nversion = "1"\ntitle = "Clinic plan"\nsource = "Clinic SOP"\n\n'
+        '[[steps]]\nid = "check-in"\ntitle = "Check-in"\nkind = "assessment"\n'
+        'anchor = "each_dosing"\nafter = ["1 d", "3 d"]\ninstruments = ["clinic_wellbeing"]\n',
+        encoding="utf-8",
+    )
+    catalog = Catalog.builtin().with_files(tmp_path)
+    assert ["clinic_wellbeing"] == list(catalog.template("clinic-plan").steps[0].instruments)

@@ -104,7 +104,15 @@ def _detect(data: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _parse(kind: str, data: Mapping[str, Any], path: Path) -> Any:
+_SHELVES = {
+    "protocol": "protocols",
+    "ruleset": "rulesets",
+    "template": "templates",
+    "instrument": "instruments",
+}
+
+
+def _parse(kind: str, data: Mapping[str, Any], path: Path, catalog: Catalog) -> Any:
     if kind == "protocol":
         return Protocol.from_dict(data)
     if kind == "ruleset":
@@ -114,7 +122,7 @@ def _parse(kind: str, data: Mapping[str, Any], path: Path) -> Any:
     if kind == "template":
         from kapproto._integration import PlanTemplate
 
-        return PlanTemplate.from_dict(data)
+        return PlanTemplate.from_dict(data, instruments={i for i, _ in catalog.instruments.entries})
     from kapproto.instruments import load_instrument
 
     return load_instrument(path)
@@ -184,6 +192,7 @@ class Catalog:
         """
         catalog = self
         problems: list[tuple[str, str]] = []
+        found: list[tuple[str, dict[str, Any], Path]] = []
         for file in _files(paths):
             try:
                 data = read_document(file)
@@ -193,17 +202,19 @@ class Catalog:
                         "cannot tell what this file is: expected `rules` (rule set), `steps` "
                         "(template), `items` (instrument) or `doses` (protocol)"
                     )
-                entry = _parse(kind, data, file)
+            except KapprotoError as exc:
+                problems.extend((f"{file}:{p}", m) for p, m in exc.problems)
+                continue
+            found.append((kind, data, file))
+        # instruments first, so a clinic's template may name the clinic's own scales
+        for kind, data, file in sorted(found, key=lambda f: (f[0] != "instrument", str(f[2]))):
+            try:
+                entry = _parse(kind, data, file, catalog)
             except KapprotoError as exc:
                 problems.extend((f"{file}:{p}", m) for p, m in exc.problems)
                 continue
             key = (entry.id, str(getattr(entry, "version", "1")))
-            shelf_name = {
-                "protocol": "protocols",
-                "ruleset": "rulesets",
-                "template": "templates",
-                "instrument": "instruments",
-            }[kind]
+            shelf_name = _SHELVES[kind]
             shelf = getattr(catalog, shelf_name)
             catalog = attrs.evolve(catalog, **{shelf_name: shelf.add(key, entry)})
         if problems:
