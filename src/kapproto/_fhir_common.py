@@ -210,12 +210,28 @@ def _coded(resource: Mapping[str, Any], rtype: str, path: str) -> Iterator[tuple
     for name, allowed in checks:
         if allowed is None:
             continue
-        if resource.get(name) not in allowed:
-            yield (
-                f"{path}.{name}",
-                f"{name}={resource.get(name)!r} is not in the R4 value set; "
-                f"expected one of {', '.join(allowed)}",
-            )
+        *parents, leaf = name.split(".")
+        for where, node in _descend(resource, path, parents):
+            if not parents or leaf in node:  # nested elements: checked when present
+                value = node.get(leaf)
+                if value not in allowed:
+                    yield (
+                        f"{where}.{leaf}",
+                        f"{leaf}={value!r} is not in the R4 value set; "
+                        f"expected one of {', '.join(allowed)}",
+                    )
+
+
+def _descend(node: Any, path: str, keys: list[str]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every object reached from ``node`` by ``keys`` (lists are walked item by item)."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _descend(item, f"{path}[{i}]", keys)
+    elif isinstance(node, Mapping):
+        if not keys:
+            yield path, node
+        elif keys[0] in node:
+            yield from _descend(node[keys[0]], f"{path}.{keys[0]}", keys[1:])
 
 
 def _quantities(node: Any, path: str) -> Iterator[tuple[str, str]]:

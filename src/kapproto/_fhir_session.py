@@ -20,10 +20,10 @@ from kapproto._fhir_common import (
     to_quantity,
 )
 from kapproto._fhir_records import administration_to_fhir, vitals_to_fhir
-from kapproto._sessions import AdverseEvent, Session, SessionStatus
+from kapproto._sessions import AdverseEvent, Course, Session, SessionStatus
 from kapproto.instruments import InstrumentResponse, get_instrument
 
-__all__ = ["NAMESPACE", "session_to_fhir"]
+__all__ = ["NAMESPACE", "course_to_fhir", "session_to_fhir"]
 
 NAMESPACE: Final = uuid.uuid5(uuid.NAMESPACE_URL, "http://kapproto.org/fhir")
 """The uuid5 namespace of every ``urn:uuid:`` kapproto makes."""
@@ -97,6 +97,24 @@ def session_to_fhir(session: Session) -> dict[str, Any]:
         "type": "collection",
         "entry": entries,
     }
+
+
+def course_to_fhir(course: Course) -> dict[str, Any]:
+    """Every effective session's entries in one ``collection`` Bundle, sessions in order.
+
+    Sessions entered in error or superseded are left out; each entry keeps the
+    ``fullUrl`` it has in its session's own bundle.
+    """
+    name = f"course/{course.patient}/{course.id}"
+    out: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(NAMESPACE, name)),
+        "type": "collection",
+    }
+    entries = [e for s in course.effective_sessions for e in session_to_fhir(s)["entry"]]
+    if entries:  # FHIR JSON has no empty arrays
+        out["entry"] = entries
+    return out
 
 
 def _encounter(session: Session, subject: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,9 @@ vital-sign ``Observation`` s (LOINC codes, UCUM units, category
 ``from_fhir(to_fhir(x)) == x``. Fields FHIR has no element for travel as
 extensions under ``EXTENSION_BASE``. :func:`validate` checks what the FHIR
 model libraries do not: UCUM codes, invariant mad-1 and required status codes.
+A ``Course`` gives one Bundle of its sessions, an ``IntegrationPlan`` a
+``CarePlan``, a ``Protocol`` a ``PlanDefinition`` and a ``ScreeningReport`` a
+list of CDS Hooks cards.
 
 Example:
     >>> import datetime as dt
@@ -33,24 +36,40 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kapproto._dosing import Administration
+from kapproto._fhir_cds import SUMMARY_LIMIT, report_to_cards
 from kapproto._fhir_common import EXTENSION_BASE, validate
+from kapproto._fhir_plan import plan_to_fhir
+from kapproto._fhir_protocol import protocol_to_fhir
 from kapproto._fhir_records import (
     administration_from_fhir,
     administration_to_fhir,
     vitals_from_fhir,
     vitals_to_fhir,
 )
-from kapproto._fhir_session import NAMESPACE, session_to_fhir
-from kapproto._sessions import Session
+from kapproto._fhir_session import NAMESPACE, course_to_fhir, session_to_fhir
+from kapproto._plans import IntegrationPlan
+from kapproto._protocols import Protocol
+from kapproto._sessions import Course, Session
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
+from kapproto.screening import ScreeningReport
 
-__all__ = ["EXTENSION_BASE", "NAMESPACE", "dumps", "from_fhir", "to_fhir", "validate"]
+__all__ = [
+    "EXTENSION_BASE",
+    "NAMESPACE",
+    "SUMMARY_LIMIT",
+    "dumps",
+    "from_fhir",
+    "to_fhir",
+    "validate",
+]
 
-_SUPPORTED = "Administration, VitalSigns, Session"
+_SUPPORTED = (
+    "Administration, VitalSigns, Session, Course, IntegrationPlan, Protocol, ScreeningReport"
+)
 
 
-def to_fhir(obj: object) -> Any:
+def to_fhir(obj: object, *, patient: str | None = None) -> Any:
     """Export a kapproto record as FHIR R4 JSON-ready data.
 
     Args:
@@ -63,7 +82,19 @@ def to_fhir(obj: object) -> Any:
             body-weight ``Observation`` s, a ``QuestionnaireResponse`` and a
             score ``Observation`` per assessment, ``AdverseEvent`` s; entries
             refer to each other by ``urn:uuid:`` full URLs, uuid5 of
-            ``NAMESPACE`` and the record ids, stable for the same input).
+            ``NAMESPACE`` and the record ids, stable for the same input) or a
+            ``Course`` (one ``collection`` Bundle of every effective session's
+            entries, each with the ``fullUrl`` of its session's bundle) or an
+            ``IntegrationPlan`` (a ``CarePlan``: one ``activity.detail`` per
+            planned activity with its window as ``scheduledPeriod``, then one
+            per dosing session) or a ``Protocol`` (a ``PlanDefinition``: one
+            ``action`` per ``[[doses]]`` entry and per configured monitoring
+            or schedule parameter, each parameter's source and confidence in
+            the text and a ``parameter`` extension) or a ``ScreeningReport``
+            (a list of CDS Hooks cards: the decision, then one per finding).
+        patient: The patient id a ``CarePlan``'s ``subject`` refers to
+            (``Patient/<id>``); a plan names no patient, so without it the
+            subject is a display-only reference. Other records ignore it.
 
     Raises:
         TypeError: ``obj`` is of a type kapproto does not export.
@@ -74,6 +105,15 @@ def to_fhir(obj: object) -> Any:
         return vitals_to_fhir(obj)
     if isinstance(obj, Session):
         return session_to_fhir(obj)
+    if isinstance(obj, Course):
+        return course_to_fhir(obj)
+    if isinstance(obj, IntegrationPlan):
+        subject = None if patient is None else {"reference": f"Patient/{patient}"}
+        return plan_to_fhir(obj, subject=subject)
+    if isinstance(obj, Protocol):
+        return protocol_to_fhir(obj)
+    if isinstance(obj, ScreeningReport):
+        return report_to_cards(obj)
     raise TypeError(f"to_fhir() supports {_SUPPORTED}; got {type(obj).__name__}")
 
 
