@@ -11,15 +11,18 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kapproto import (
     Administration,
     Catalog,
     Course,
+    DoseLimits,
     Formulation,
     Medication,
+    Monitoring,
+    Protocol,
     Reference,
     Route,
     Session,
@@ -33,6 +36,7 @@ from kapproto import (
 from kapproto.exceptions import KapprotoError, UnknownReferenceError, ValidationError
 from kapproto.serialization import from_json, to_json
 from kapproto.testing import (
+    dose_limits,
     sessions,
     sessions_missing_a_record,
     violation_codes,
@@ -360,3 +364,56 @@ def test_newer_course_schema_is_refused() -> None:
     with pytest.raises(KapprotoError) as caught:
         from_json(json.dumps(data), Course)
     assert "kapproto.course/2" in str(caught.value)
+
+
+MONITORING = [
+    get_protocol(p).monitoring for p in ("im-kap", "iv-racemic-standard", "esketamine-trd")
+]
+
+
+def any_protocol(limits: DoseLimits, monitoring: Monitoring) -> Protocol:
+    """A protocol with one arbitrary [[doses]] entry and built-in monitoring."""
+    return Protocol(id="any", version="1", title="any", doses=(limits,), monitoring=monitoring)
+
+
+def draw_unless_infeasible(data: st.DataObject, strategy: Any) -> Session | None:
+    """A drawn session, or None when the protocol's limits leave no dose to give."""
+    try:
+        drawn: Session = data.draw(strategy)
+    except ValidationError as exc:
+        message = str(exc)
+    else:
+        return drawn
+    assert "fits the limits" in message
+    return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(dose_limits(), st.sampled_from(MONITORING), st.data())
+def test_sessions_comply_with_any_protocol(
+    limits: DoseLimits, monitoring: Monitoring, data: st.DataObject
+) -> None:
+    """For any [[doses]] entry a session is compliant, or the limits leave no dose (ValidationError)."""
+    protocol = any_protocol(limits, monitoring)
+    session = draw_unless_infeasible(data, sessions(protocol))
+    if session is None:
+        return
+    report = check_session(session, protocol)
+    assert (Status.COMPLIANT, []) == (report.status, report.codes())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(dose_limits(), st.sampled_from(MONITORING), st.data())
+def test_violations_of_any_protocol_give_their_code(
+    limits: DoseLimits, monitoring: Monitoring, data: st.DataObject
+) -> None:
+    """For any [[doses]] entry each violation it can show gives its code (mismatch: and not-allowed)."""
+    protocol = any_protocol(limits, monitoring)
+    code = data.draw(st.sampled_from(violation_codes(protocol)))
+    session = draw_unless_infeasible(data, violations(protocol, code))
+    if session is None:
+        return
+    expected = [code]
+    if code == "dose.formulation_route_mismatch" and limits.formulations:
+        expected.append("dose.formulation_not_allowed")
+    assert expected == check_session(session, protocol).codes()

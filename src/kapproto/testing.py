@@ -536,21 +536,27 @@ def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
     entry = plan.entry
     if plan.device is not None:
         most = entry.max_devices.value if entry.max_devices else _PLAUSIBLE_DEVICES
-        for cap in (plan.total, plan.per):
-            if cap is not None:
-                most = min(most, cap // plan.device)
-        if most < 1:
+        if plan.total is not None:
+            most = min(most, plan.total // plan.device)
+        fewest = max(1, -(-plan.low // plan.device))  # whole devices reaching `min`
+        each = most if plan.per is None else min(most, plan.per // plan.device)
+        if each < fewest:
             raise ValidationError(
                 f"no whole device fits the limits of {entry.medication.value} by {entry.route.value}"
             )
-        left = draw(st.integers(1, most))
-        doses: list[_Dose] = []
-        while left:
-            n = draw(st.integers(1, left))
-            gap = _spacing(entry) + draw(st.integers(0, 5)) if doses else draw(st.integers(5, 20))
-            doses.append(_Dose(n * plan.device, gap))
-            left -= n
-        return doses
+        counts: list[int] = []
+        for _ in range(draw(st.integers(1, 3))):
+            n = draw(st.integers(fewest, each))
+            if sum(counts) + n > most:
+                break
+            counts.append(n)
+        return [
+            _Dose(
+                n * plan.device,
+                _spacing(entry) + draw(st.integers(0, 5)) if i else draw(st.integers(5, 20)),
+            )
+            for i, n in enumerate(counts)
+        ]
     per = plan.per or _PLAUSIBLE_DOSE_TENTHS
     total = plan.total if plan.total is not None else 3 * per
     if min(per, total) < plan.low:
@@ -559,8 +565,8 @@ def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
             f"at {plan.kg:g} kg"
         )
     infusion = _is_infusion(entry)
-    count = 1 if infusion else draw(st.integers(1, 3))
-    doses = []
+    count = 1 if infusion else draw(st.integers(1, min(3, total // plan.low)))
+    doses: list[_Dose] = []
     for i in range(count):
         high = min(per, total - sum(d.tenths for d in doses) - plan.low * (count - i - 1))
         if high < plan.low:
@@ -713,10 +719,11 @@ def sessions(protocol: Any = None) -> st.SearchStrategy[Any]:
 
 def _above_max(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
     assert plan.per is not None
-    high = plan.per + 200 if plan.total is None else min(plan.per + 200, plan.total)
-    if high <= plan.per:
+    low = max(plan.per + 1, plan.low)
+    high = low + 200 if plan.total is None else min(low + 200, plan.total)
+    if high < low:
         hypothesis.reject()
-    return [_Dose(draw(st.integers(plan.per + 1, high)), draw(st.integers(5, 20)))]
+    return [_Dose(draw(st.integers(low, high)), draw(st.integers(5, 20)))]
 
 
 def _cumulative(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
@@ -726,21 +733,32 @@ def _cumulative(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
     count = -(-(total + 1) // per)  # ceil: fewest doses that can pass the session limit
     if count > 3:
         hypothesis.reject()
-    each = draw(st.integers(-(-(total + 1) // count), per))
+    least = max(-(-(total + 1) // count), plan.low)
+    if least > per:
+        hypothesis.reject()
+    each = draw(st.integers(least, per))
     return [_Dose(each, draw(st.integers(5, 20)) if i == 0 else 30) for i in range(count)]
 
 
 def _device_multiple(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
-    assert plan.device is not None
-    whole = draw(st.integers(0, _PLAUSIBLE_DEVICES - 1))
-    tenths = plan.device * whole + plan.device // 2
-    if plan.total is not None and tenths > plan.total:
-        tenths = plan.device // 2
-    return [_Dose(tenths, draw(st.integers(5, 20)))]
+    if plan.device is None:  # the entry also allows a formulation that is not a device
+        hypothesis.reject()
+    devices = plan.entry.max_devices.value if plan.entry.max_devices else _PLAUSIBLE_DEVICES
+    halves = [  # k and a half devices, within every other limit
+        t
+        for k in range(devices)
+        if plan.low
+        <= (t := plan.device * k + plan.device // 2)
+        <= min(c for c in (plan.per, plan.total, t) if c is not None)
+    ]
+    if not halves:
+        hypothesis.reject()
+    return [_Dose(draw(st.sampled_from(halves)), draw(st.integers(5, 20)))]
 
 
 def _device_spacing(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
-    assert plan.device is not None
+    if plan.device is None:
+        hypothesis.reject()
     return [
         _Dose(plan.device, draw(st.integers(5, 20))),
         _Dose(plan.device, draw(st.integers(1, _spacing(plan.entry) - 1))),
@@ -844,7 +862,13 @@ def _entries_where(test: Callable[[Any, Any], bool]) -> _Entries:
 
 
 def _devices(e: Any) -> bool:
-    return any(f.device_amount(e.medication) is not None for f in e.formulations or ())
+    """Whether a nasal device may be given under entry ``e``."""
+    from kapproto._routes import Formulation
+
+    return any(
+        f.device_amount(e.medication) is not None and f.allows(e.route)
+        for f in e.formulations or Formulation
+    )
 
 
 def _when_configured(name: str, edit: Any) -> tuple[_Entries, Any, Any]:
