@@ -20,6 +20,7 @@ from kapproto.screening import (
     ScreeningFinding,
     ScreeningReport,
 )
+from kapproto.units import format_quantity
 
 __all__ = ["SUMMARY_LIMIT", "report_to_cards"]
 
@@ -32,7 +33,7 @@ _HEADLINE: Final = {
     Decision.REVIEW: "Clinician review: relative contraindication",
     Decision.INCOMPLETE: "Screening incomplete: facts missing",
 }
-_MARKDOWN: Final = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|])")
+_MARKDOWN: Final = re.compile(r"([\\`*_\[\]<>|])")
 
 
 def report_to_cards(report: ScreeningReport) -> list[dict[str, Any]]:
@@ -94,7 +95,18 @@ def _report_indicator(report: ScreeningReport) -> str:
 
 
 def _decisive_titles(report: ScreeningReport) -> list[str]:
-    return [f.title for f in report.findings if _indicator(f) == _report_indicator(report)]
+    """The titles of the rules that made the decision (none for an eligible candidate)."""
+
+    def decisive(f: ScreeningFinding) -> bool:
+        if report.decision is Decision.INCOMPLETE:
+            return f.severity.decides and f.outcome is Outcome.UNKNOWN
+        severity = {
+            Decision.INELIGIBLE: RuleSeverity.ABSOLUTE,
+            Decision.REVIEW: RuleSeverity.RELATIVE,
+        }
+        return f.severity is severity.get(report.decision) and f.outcome is Outcome.MATCHED
+
+    return [f.title for f in report.findings if decisive(f)]
 
 
 def _summary(headline: str, titles: list[str]) -> str:
@@ -135,10 +147,18 @@ def _finding_detail(f: ScreeningFinding) -> str:
     lines = [_rule_line(f).removeprefix("- "), ""]
     if f.outcome is Outcome.MATCHED:
         lines.append("Matched on:")
-        lines += [f"- `{path}` = {_md(str(value))}" for path, value in sorted(f.values.items())]
+        lines += [f"- `{path}` = {_md(_fact(value))}" for path, value in sorted(f.values.items())]
         if not f.values:
             lines.append("- (no fact values recorded)")
     else:
         lines.append("Could not be decided; missing facts:")
         lines += [f"- `{path}`" for path in f.missing]
     return "\n".join(lines)
+
+
+def _fact(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "magnitude"):
+        return format_quantity(value)
+    return str(value)
