@@ -27,6 +27,7 @@ from kapproto import (
     Route,
     Session,
     SessionKind,
+    SessionStatus,
     Status,
     VitalSigns,
     check_session,
@@ -349,7 +350,10 @@ def test_course_json_round_trips(drawn: list[Session], zone: str) -> None:
         patient="p-1",
         protocol=ordered[0].protocol or Reference("im-kap", "1"),
         timezone=zoneinfo.ZoneInfo(zone),
-        sessions=tuple(attrs.evolve(s, id=f"s-{i}", patient="p-1") for i, s in enumerate(ordered)),
+        sessions=tuple(
+            attrs.evolve(s, id=f"s-{i}", patient="p-1", status=SessionStatus.FINAL, supersedes=None)
+            for i, s in enumerate(ordered)
+        ),
     )
     text = to_json(course)
     again = from_json(text, Course)

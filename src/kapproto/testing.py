@@ -430,6 +430,7 @@ class _Plan:
     discharged_at: dt.datetime | None = None
     end: dt.datetime | None = None
     ids: tuple[str, str] = ("s-1", "p-1")
+    extras: dict[str, Any] = attrs.Factory(dict)  # fields no check reads
 
     def anchor(self, anchor: Any) -> dt.datetime:
         from kapproto._protocols import Anchor
@@ -456,6 +457,7 @@ class _Plan:
             vitals=tuple(sorted(self.vitals.values(), key=lambda v: v.time)),
             assessments=tuple(self.assessments),
             discharged_at=self.discharged_at,
+            **self.extras,
         )
 
 
@@ -594,9 +596,17 @@ def _administer(draw: st.DrawFn, plan: _Plan, doses: list[_Dose]) -> None:
         if minutes is None and _is_infusion(entry):
             needed = math.ceil(dose.tenths * 10 / plan.rate) if plan.rate else 40
             minutes = max(1, needed) + draw(st.integers(0, 20))
-        fields: dict[str, Any] = {}
+        fields: dict[str, Any] = {
+            "site": draw(st.none() | st.sampled_from(["left deltoid", "right nostril"])),
+            "lot": draw(st.none() | st.from_regex(r"[A-Z][0-9]{4}", fullmatch=True)),
+        }
         if entry.basis is not None:
             fields["basis"] = entry.basis
+        if (dose.formulation or plan.formulation).value == "solution_for_injection":
+            fields["concentration"] = draw(
+                st.none()
+                | st.sampled_from([10, 50, 100]).map(lambda c: _units.quantity(c, "mg/mL"))
+            )
         plan.administrations.append(
             Administration(
                 id=f"a{i + 1}",
@@ -665,7 +675,43 @@ def _draw_plan(
         o = observation.value
         at = max(at, plan.anchor(o.anchor) + _minutes(math.ceil(o.duration.magnitude)))
     _discharge(draw, plan, at + _minutes(draw(st.integers(0, 30))))
+    plan.extras = _extras(draw, plan)
     return plan
+
+
+def _extras(draw: st.DrawFn, plan: _Plan) -> dict[str, Any]:
+    """What the checks do not read: adverse events, notes, an amended status."""
+    from kapproto._sessions import (
+        AdverseEvent,
+        AdverseEventOutcome,
+        AdverseEventSeverity,
+        Seriousness,
+        SessionStatus,
+    )
+
+    first = min(a.start for a in plan.administrations)
+    events = draw(
+        st.lists(
+            st.builds(
+                AdverseEvent,
+                term=st.sampled_from(["nausea", "dizziness", "headache", "anxiety"]),
+                onset=st.integers(0, 60).map(lambda m: first + _minutes(m)),
+                severity=st.sampled_from(AdverseEventSeverity),
+                seriousness=st.sampled_from(Seriousness),
+                action_taken=st.none() | st.just("observed"),
+                outcome=st.sampled_from(AdverseEventOutcome),
+            ),
+            max_size=2,
+        )
+    )
+    extras: dict[str, Any] = {
+        "adverse_events": tuple(events),
+        "notes": draw(st.sampled_from(["", "Tolerated well.", "Music and eyeshades."])),
+    }
+    if draw(st.booleans()):
+        extras["status"] = SessionStatus.AMENDED
+        extras["supersedes"] = f"{plan.ids[0]}-draft"
+    return extras
 
 
 def sessions(protocol: Any = None) -> st.SearchStrategy[Any]:
