@@ -13,6 +13,7 @@ import pytest
 from kapproto import IntegrationPlan, from_json, get_template
 from kapproto.cli import main
 from kapproto.cli._common import DISCLAIMER
+from kapproto.fhir import to_fhir
 
 DOSING = ("--dosing", "2026-03-02T09:00", "2026-03-09T09:00", "2026-03-16T09:00")
 
@@ -47,6 +48,14 @@ def test_plan_json_is_the_plan_document(capsys: pytest.CaptureFixture[str]) -> N
         id="c-17",
     )
     assert (0, "kapproto.plan/1", expected) == (code, json.loads(out)["schema"], plan)
+
+
+def test_plan_fhir_is_the_careplan(capsys: pytest.CaptureFixture[str]) -> None:
+    """--format fhir prints the CarePlan of the plan --format json prints."""
+    args = ("plan", "kap-weekly-3", *DOSING, "--timezone", "America/Denver", "--id", "c-17")
+    _, document, _ = run(capsys, *args, "--format", "json")
+    code, out, _ = run(capsys, *args, "--format", "fhir")
+    assert (0, to_fhir(from_json(document, IntegrationPlan))) == (code, json.loads(out))
 
 
 def test_plan_ics_parses_and_warns_of_conflicts(capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,7 @@ def register(sub: Any, listers: Listers) -> None:
     parser.add_argument("--dosing", nargs="*", default=[], metavar="DATE", help="dosing times")
     parser.add_argument("--timezone", required=True, help="IANA zone, e.g. America/Denver")
     parser.add_argument("--id", help="plan id (e.g. the course id), used in iCalendar UIDs")
-    parser.add_argument("--format", choices=("md", "ics", "json"), default="md")
+    parser.add_argument("--format", choices=("md", "ics", "json", "fhir"), default="md")
     parser.set_defaults(run=_run)
 
 
@@ -99,6 +99,10 @@ def _run(args: argparse.Namespace) -> int:
         from kapproto.serialization import to_dict
 
         print_json(to_dict(plan))
+    elif args.format == "fhir":
+        from kapproto.fhir import dumps, to_fhir
+
+        sys.stdout.write(dumps(to_fhir(plan)))
     elif args.format == "ics":
         try:
             text = plan.to_ical()
