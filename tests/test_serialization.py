@@ -543,7 +543,7 @@ def test_nan_from_python_refused_at_path() -> None:
             {"amount": {"value": 40, "unit": 5}},
             {"$.amount.unit": "expected a unit string such as 'mg', got 5"},
         ),
-        ({"amount": {"value": 1e308, "unit": "kg"}}, {"$.amount.value": "out of range"}),
+        ({"amount": {"value": 1e308, "unit": "g"}}, {"$.amount.value": "out of range"}),
         (
             {"amount": {"value": 10**400, "unit": "mg"}},
             {"$.amount.value": "expected a finite number"},
@@ -577,7 +577,7 @@ def test_wrong_types_at_path(change: dict[str, Any], expected: dict[str, str]) -
         ({"volumes": {"a": "1 mg"}}, {"$.volumes['a']": "1 mg must be a VOLUME (mL, L)"}),
         (
             {"doses": ["1 mg", "1 mL"]},
-            {"$.doses[1]": "1 mL must be a MASS (ug, mg, g, kg, [lb_av])"},
+            {"$.doses[1]": "1 mL must be a MASS (ug, mg, g)"},
         ),
         (
             {"tags": [1, "a", None]},

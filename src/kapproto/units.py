@@ -388,7 +388,10 @@ class Kind:
         target = parse_unit(self.canonical)
         unit = reg.Unit(container)
         factor: float | None = None
-        if _signature(reg, unit) == target.signature or (
+        listed = _BY_CONTAINER.get(container)
+        if listed is not None and listed.code in _NOT_FOR.get(self.name, ()):
+            pass  # e.g. kg for a dose: dimensionally a mass, clinically a typo
+        elif _signature(reg, unit) == target.signature or (
             self.name not in _STRUCTURAL and unit.dimensionality == target.unit.dimensionality
         ):
             factor = float(reg.Quantity(1.0, unit).to(target.unit).magnitude)
@@ -476,6 +479,13 @@ class Kind:
         """Build a quantity of this kind: ``MASS.quantity(40, "mg")``."""
         return self.check(quantity(value, unit) if unit is not None else quantity(value))
 
+
+# Units a kind refuses although pint would convert them: a dose is never written
+# in kg or lb, so "40 kg" for a dose is a typo to stop, not 40,000,000 mg. (A body
+# weight in mg converts, and then fails the physically possible weight range.)
+_NOT_FOR: Final[Mapping[str, frozenset[str]]] = {
+    "MASS": frozenset({"kg", "[lb_av]"}),
+}
 
 # Kinds that share pint dimensionality with another kind: told apart by structure.
 _STRUCTURAL: Final = frozenset(
