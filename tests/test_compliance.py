@@ -606,3 +606,17 @@ def test_course_with_required_activities_still_open_is_incomplete() -> None:
         n.check for n in report.not_evaluable
     }
     assert "integration.missing" not in report.codes()
+
+
+def test_first_session_limit_without_a_course_is_never_passed() -> None:
+    """84 mg of esketamine checked without its course is not evaluable, not compliant."""
+    data = example("esketamine-session.json")
+    third = dict(data["administrations"][-1])
+    last = dt.datetime.fromisoformat(third["start"])
+    third.update(id="a3", start=(last + dt.timedelta(minutes=5)).isoformat())
+    data["administrations"].append(third)
+    report = check(data)
+    assert Status.INCOMPLETE == report.status
+    assert ["dose.first_session_max"] == [n.check for n in report.not_evaluable]
+    assert [] == [f for f in report.codes() if f.startswith("dose.")]
+    assert Status.COMPLIANT == check(example("esketamine-session.json")).status

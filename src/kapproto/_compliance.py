@@ -370,6 +370,21 @@ def _check_doses(
         out.missing(check, path, reason)
     for check in result.not_configured:
         out.unset(check)
+    if first_session is None:
+        # Without the course nobody knows whether this is the first dosing session.
+        # A total within the first-session limit passes either way; one above it
+        # cannot be judged, and is never passed.
+        as_first = check_dose_limits(
+            session.administrations, protocol.doses, weight=session.weight, first_session=True
+        )
+        for f in as_first.findings:
+            if f.code == "dose.above_first_session_max":
+                out.missing(
+                    "dose.first_session_max",
+                    "$.administrations",
+                    f"{f.message}; without the course it is unknown whether this is the "
+                    "first dosing session",
+                )
 
 
 def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _Results) -> None:
@@ -498,10 +513,11 @@ def check_session(
         session: The session as recorded.
         protocol: The protocol it ran under.
         course: The course it belongs to; without it the course checks
-            (``schedule.*``, ``screening.*`` and ``first_session_max``, which
-            needs to know whether this is the first dosing session) are not
-            part of the report, as DESIGN.md says. Check a course's first
-            session with its course to apply ``first_session_max``.
+            (``schedule.*``, ``screening.*``) are not part of the report, as
+            DESIGN.md says. ``first_session_max`` needs to know whether this is
+            the course's first dosing session: without the course a total
+            within it passes either way, and a total above it is *not
+            evaluable* (``dose.first_session_max``), never passed.
         catalog: Reserved for resolving the protocol's references (templates).
 
     Returns:
