@@ -71,7 +71,9 @@ def tests_min(session: nox.Session) -> None:
     """The same tests on the lowest attrs, cattrs and pint that pyproject allows."""
     session.install(_wheel(session))
     _run_tests(session, *MIN_RUNTIME)
-    session.run("python", "-c", "import attrs, cattrs, pint; print(attrs.__version__, pint.__version__)")
+    session.run(
+        "python", "-c", "import attrs, cattrs, pint; print(attrs.__version__, pint.__version__)"
+    )
 
 
 @nox.session(python=PYTHON)
@@ -79,7 +81,9 @@ def lint(session: nox.Session) -> None:
     """ruff check, ruff format --check, and import-linter for the layers of DESIGN.md."""
     session.install(*_groups("lint"))
     session.run("ruff", "check", "src", "tests", "docs", "examples", "benchmarks", "noxfile.py")
-    session.run("ruff", "format", "--check", "src", "tests", "docs", "examples", "benchmarks", "noxfile.py")
+    session.run(
+        "ruff", "format", "--check", "src", "tests", "docs", "examples", "benchmarks", "noxfile.py"
+    )
     session.install("-e", ".")
     session.run("lint-imports")
 

@@ -48,7 +48,10 @@ nitpick_ignore_regex = [
     ),
     (r"py:.*", r"(Quantity|UnitRegistry|Converter|SearchStrategy|Decimal|ZoneInfo|T|C|E|K|V|Self)"),
     (r"py:.*", r".*\.(T|C|E|K|V|Key)$"),
-    (r"py:.*", r"(builtins\.)?(str|int|float|bool|bytes|object|type|dict|list|tuple|set|frozenset|None|NoneType|Exception|ValueError|LookupError|TypeError|KeyError)"),
+    (
+        r"py:.*",
+        r"(builtins\.)?(str|int|float|bool|bytes|object|type|dict|list|tuple|set|frozenset|None|NoneType|Exception|ValueError|LookupError|TypeError|KeyError)",
+    ),
     (r"py:class", r"(_io\..*|argparse\..*|pathlib\..*|os\.PathLike.*)"),
     (r"py:.*", r"(optional|callable|iterable|mapping|sequence)"),
     # type variables of generic kapproto classes and functions

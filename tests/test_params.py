@@ -100,9 +100,7 @@ def test_table_without_value() -> None:
 
 def test_bad_bare_value_keeps_path() -> None:
     """A bad bare value is a ProtocolError at the parameter's path."""
-    assert {PATH: "84 is a bare number; a MASS needs a unit (ug, mg, g)"} == _problems(
-        84
-    )
+    assert {PATH: "84 is a bare number; a MASS needs a unit (ug, mg, g)"} == _problems(84)
 
 
 def test_every_problem_at_once() -> None:

@@ -643,9 +643,7 @@ def test_use_registry_with_pints_default_registry() -> None:
         print(u.format_quantity(u.quantity("120 mmHg")), u.to_ucum(u.quantity("500 mcg")))
         """
     )
-    assert (
-        "refused: $: 1 mg/kg must be a MASS (ug, mg, g)\n120 mmHg (0.5, 'mg')\n" == out
-    )
+    assert "refused: $: 1 mg/kg must be a MASS (ug, mg, g)\n120 mmHg (0.5, 'mg')\n" == out
 
 
 def test_use_registry_lacking_a_unit() -> None:
