@@ -543,7 +543,7 @@ def kind_field(kind: Kind, *, optional: bool = False, **kwargs: Any) -> Any:
 
     Whether a record is built from Python or from JSON, the value is checked
     and normalised when the record is built; a bare number, a string without
-    a unit or a unit of another kind raise :class:`UnitError` naming the field.
+    a unit or a unit of another kind raise :class:`~kapproto.exceptions.UnitError` naming the field.
 
     Args:
         kind: The kind required.
