@@ -275,7 +275,11 @@ def test_single_observation_reads_back() -> None:
 
 def test_to_fhir_unsupported_type() -> None:
     """to_fhir of an unsupported object raises TypeError naming the supported types."""
-    with pytest.raises(TypeError, match="Administration, VitalSigns, Session"):
+    with pytest.raises(
+        TypeError,
+        match="Administration, VitalSigns, Session, Course, IntegrationPlan, Protocol, "
+        "ScreeningReport; got object",
+    ):
         to_fhir(object())
 
 

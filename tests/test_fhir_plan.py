@@ -6,11 +6,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapproto import IntegrationPlan, PlanTemplate, get_template
-from kapproto.fhir import EXTENSION_BASE, dumps, to_fhir
+from kapproto.exceptions import ValidationError
+from kapproto.fhir import EXTENSION_BASE, dumps, to_fhir, validate
 from kapproto.serialization import from_json, to_json
 from kapproto.testing import plan_templates
 
@@ -130,6 +132,18 @@ def test_conflicts_become_notes() -> None:
     plan = template.instantiate(dosing=[D0, D0 + dt.timedelta(days=1)], timezone="America/Denver")
     assert 1 == len(plan.conflicts)
     assert [c.message for c in plan.conflicts] == [n["text"] for n in to_fhir(plan)["note"]]
+
+
+def test_validate_flags_activity_status_and_kind() -> None:
+    """kapproto.fhir.validate names a non-R4 activity status and kind by their paths."""
+    r = to_fhir(weekly_plan())
+    r["activity"][1]["detail"]["status"] = "planned"
+    r["activity"][2]["detail"]["kind"] = "Session"
+    with pytest.raises(ValidationError) as info:
+        validate(r)
+    assert ["$.activity[1].detail.status", "$.activity[2].detail.kind"] == sorted(
+        path for path, _ in info.value.problems
+    )
 
 
 def test_json_round_trip_gives_same_careplan() -> None:
