@@ -1,0 +1,482 @@
+"""The cattrs hooks behind :mod:`kapproto.serialization`, and its error walker.
+
+Strict primitives, kind-checked quantities, aware datetimes, enums,
+collections, records and documents; cattrs errors turned into JSON paths.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import json
+import types
+import zoneinfo
+from collections import abc
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Annotated, Any, Final, Union, get_args, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
+
+from kapproto import units as _units
+from kapproto._documents import _DOCUMENTS, _KIND_OF, _upgrade
+from kapproto.exceptions import KapprotoError, ValidationError, join_path
+
+# --------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------
+
+
+def _type_name(tp: object) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _strict_int(value: object, _: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValidationError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _strict_float(value: object, _: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"expected a number, got {value!r}")
+    mag = _units._as_finite(value)
+    if mag is None:
+        raise ValidationError(f"expected a finite number, got {value!r}")
+    return mag
+
+
+def _strict_str(value: object, _: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"expected a string, got {value!r}")
+    return value
+
+
+def _strict_bool(value: object, _: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _structure_datetime(value: object, _: object) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = _dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                f"{value!r} is not an ISO 8601 date-time such as '2026-03-02T09:00:00-07:00'"
+            ) from None
+    else:
+        raise ValidationError(f"expected an ISO 8601 date-time string, got {value!r}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError(
+            f"{value!r} is a naive date-time; give its UTC offset, e.g. '2026-03-02T09:00:00-07:00'"
+        )
+    return moment
+
+
+def _structure_date(value: object, _: object) -> _dt.date:
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationError(f"expected an ISO 8601 date such as '2026-03-02', got {value!r}")
+
+
+def _structure_zone(value: object, _: object) -> zoneinfo.ZoneInfo:
+    if isinstance(value, zoneinfo.ZoneInfo):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    raise ValidationError(f"{value!r} is not an IANA time zone such as 'America/Denver'")
+
+
+def _is_enum(tp: object) -> bool:
+    return isinstance(tp, type) and issubclass(tp, enum.Enum)
+
+
+@cache
+def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
+    by_value = {m.value: m for m in tp}
+    allowed = ", ".join(repr(v) for v in by_value)
+
+    def structure(value: object, _: object) -> enum.Enum:
+        if isinstance(value, tp):
+            return value
+        try:
+            return by_value[value]
+        except (KeyError, TypeError):
+            raise ValidationError(
+                f"{value!r} is not a {tp.__name__}; expected one of {allowed}"
+            ) from None
+
+    return structure
+
+
+def _primitive(
+    check: Callable[[object, object], object],
+) -> Callable[[object, object], object]:
+    """``check`` for the builtin itself; the enum hook for a ``StrEnum``/``IntEnum``.
+
+    cattrs dispatches on ``str`` and ``int`` before any predicate hook, so
+    without this an ``IntEnum`` field would take any integer.
+    """
+
+    def structure(value: object, tp: object) -> object:
+        if _is_enum(tp):
+            return _enum_hook(tp)(value, tp)
+        return check(value, tp)
+
+    return structure
+
+
+def _is_kind(tp: object) -> bool:
+    return get_origin(tp) is Annotated and any(isinstance(a, _units.Kind) for a in get_args(tp)[1:])
+
+
+def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callable[[Any], Any]]:
+    kind = next(a for a in get_args(tp)[1:] if isinstance(a, _units.Kind))
+    reg = _units.get_registry()
+    Q = reg.Quantity
+    make = _units.make_quantity
+    parse_unit = _units.parse_unit
+    canonical_number = _units.canonical_number
+    factor_of = kind._factor
+    target = kind.unit
+    code = kind.canonical
+
+    factors: dict[str, float] = {}
+
+    def factor_for(unit: object) -> float:
+        """The factor from ``unit`` to the canonical unit; ValidationError at ``$.unit``."""
+        if isinstance(unit, str):
+            cached = factors.get(unit)
+            if cached is not None:
+                return cached
+        if not isinstance(unit, str):
+            raise ValidationError(
+                f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
+            )
+        try:
+            factor = factor_of(parse_unit(unit).unit._units)
+        except KapprotoError as exc:
+            raise ValidationError(problems=exc.at("$.unit").problems) from None
+        if factor is None:
+            raise ValidationError(
+                f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
+                path="$.unit",
+            )
+        factors[unit] = factor
+        return factor
+
+    def structure(value: object, _: object) -> Any:
+        # Fast path: a plain {"value": <finite float or int>, "unit": <known spelling>} dict.
+        if type(value) is dict and len(value) == 2:
+            mag, unit = value.get("value"), value.get("unit")
+            factor = factors.get(unit) if type(unit) is str else None
+            if factor is not None and (
+                type(mag) is float or (type(mag) is int and -(2**53) < mag < 2**53)
+            ):
+                scaled = float(mag) * factor if factor != 1.0 else float(mag)
+                if scaled - scaled == 0.0 and (factor == 1.0 or abs(scaled) < 1e300):
+                    return make(
+                        scaled if factor == 1.0 else _units._scale(float(mag), factor), target
+                    )
+        if isinstance(value, Mapping):
+            if value.keys() != {"value", "unit"}:
+                extra = sorted(set(value) - {"value", "unit"})
+                missing = sorted({"value", "unit"} - set(value))
+                problems = [
+                    (f"$.{k}", "unknown key; a quantity has only 'value' and 'unit'") for k in extra
+                ]
+                problems += [(f"$.{k}", "missing") for k in missing]
+                raise ValidationError(problems=problems)
+            mag, factor, problems = _units._as_finite(value["value"]), 1.0, []
+            try:
+                factor = factor_for(value["unit"])
+            except ValidationError as exc:
+                problems += exc.problems
+            if mag is None:
+                problems.append(("$.value", f"expected a finite number, got {value['value']!r}"))
+            if problems or mag is None:
+                raise ValidationError(problems=problems)
+            try:
+                return make(_units._scale(mag, factor, path="$.value"), target)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.problems) from None
+        if isinstance(value, str):
+            try:
+                return _units.quantity(value, kind=kind)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.problems) from None
+        if isinstance(value, Q):
+            try:
+                return kind.check(value)
+            except KapprotoError as exc:
+                raise ValidationError(problems=exc.problems) from None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValidationError(
+                f"{value!r} is a bare number; a {kind.name} needs a unit, "
+                f'e.g. {{"value": {value!r}, "unit": {json.dumps(code)}}}'
+            )
+        raise ValidationError(
+            f'expected a {kind.name} such as {{"value": 40, "unit": {json.dumps(code)}}} '
+            f"or '40 {code}', got {value!r}"
+        )
+
+    def unstructure(value: Any) -> dict[str, Any]:
+        if value._units is not target._units:
+            value = kind.check(value)
+        return {"value": canonical_number(float(value.magnitude)), "unit": code}
+
+    return structure, unstructure
+
+
+def _is_optional_kind(tp: object) -> bool:
+    args = get_args(tp)
+    return (
+        get_origin(tp) in (Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+        and any(_is_kind(a) for a in args)
+    )
+
+
+def _optional_kind_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[object, object], Any]]:
+    """``Mass | None`` without cattrs' per-call union dispatch (a hot path)."""
+
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        inner_type = next(a for a in get_args(tp) if _is_kind(a))
+        inner = conv.get_structure_hook(inner_type)
+
+        def structure(value: object, _: object) -> Any:
+            return None if value is None else inner(value, inner_type)
+
+        return structure
+
+    return factory
+
+
+def _is_document(tp: object) -> bool:
+    return isinstance(tp, type) and tp in _KIND_OF
+
+
+def _is_record(tp: object) -> bool:
+    return attrs.has(get_origin(tp) or tp)  # type: ignore[arg-type]
+
+
+def _record_structure(
+    conv: cattrs.Converter,
+) -> Callable[[Any], Callable[[object, object], Any]]:
+    """Structure attrs records from JSON objects; documents are upgraded first.
+
+    kapproto's own records refuse unknown keys whatever the converter's
+    ``forbid_extra_keys`` says; a value that is not an object is refused with
+    the record's name rather than cattrs' ``AttributeError``.
+    """
+
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        cls = get_origin(tp) or tp
+        owned = cls.__module__.partition(".")[0] == "kapproto"
+        base: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            tp, conv, _cattrs_forbid_extra_keys=True if owned else "from_converter"
+        )
+        kind = _KIND_OF.get(cls)
+        what = f"a {kind} document" if kind else f"a {cls.__name__}"
+
+        def structure(value: object, _: object) -> Any:
+            if not isinstance(value, Mapping):
+                raise ValidationError(f"expected {what} (a JSON object), got {value!r}")
+            return base(value if kind is None else _upgrade(value, kind), tp)
+
+        return structure
+
+    return factory
+
+
+def _document_unstructure(
+    conv: cattrs.Converter,
+) -> Callable[[type], Callable[[Any], dict[str, Any]]]:
+    def factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+        base: Callable[[Any], dict[str, Any]] = make_dict_unstructure_fn(cls, conv)
+        schema = f"kapproto.{_KIND_OF[cls]}/{_DOCUMENTS[_KIND_OF[cls]][1]}"
+
+        def unstructure(value: Any) -> dict[str, Any]:
+            return {"schema": schema, **base(value)}
+
+        return unstructure
+
+    return factory
+
+
+# Collections: JSON arrays only (a string is not a list of characters, an
+# object not a list of its keys); each element through the converter, every
+# element's problems reported with its index.
+_ARRAYS: Final[Mapping[object, type]] = {
+    list: list,
+    tuple: tuple,
+    set: set,
+    frozenset: frozenset,
+    abc.Sequence: tuple,
+    abc.MutableSequence: list,
+    abc.Set: frozenset,
+    abc.MutableSet: set,
+}
+_OBJECTS: Final = frozenset({dict, abc.Mapping, abc.MutableMapping})
+_SETS: Final = frozenset({set, frozenset, abc.Set, abc.MutableSet})
+
+
+def _fixed_tuple(tp: object) -> tuple[Any, ...] | None:
+    """The item types of ``tuple[A, B]``; ``None`` for ``tuple[A, ...]`` and others."""
+    args = get_args(tp)
+    if get_origin(tp) is not tuple or (len(args) == 2 and args[1] is Ellipsis):
+        return None
+    return args
+
+
+def _is_collection(tp: object) -> bool:
+    origin = get_origin(tp)
+    return origin in _ARRAYS or origin in _OBJECTS
+
+
+def _collection_structure(
+    conv: cattrs.Converter,
+) -> Callable[[Any], Callable[[object, object], Any]]:
+    def factory(tp: Any) -> Callable[[object, object], Any]:
+        origin, args = get_origin(tp), get_args(tp) or (Any, Any)
+        fixed, is_object = _fixed_tuple(tp), origin in _OBJECTS
+
+        def each(pairs: abc.Iterable[tuple[Any, Any]], one: Callable[[Any, Any], Any]) -> list[Any]:
+            out, problems = [], []
+            for key, item in pairs:
+                try:
+                    out.append(one(key, item))
+                except Exception as exc:
+                    where = f"$[{key!r}]" if is_object else f"$[{key}]"
+                    problems += _problems(exc, where, item)
+            if problems:
+                raise ValidationError(problems=problems)
+            return out
+
+        def structure(value: object, _: object) -> Any:
+            if is_object:
+                if not isinstance(value, Mapping):
+                    raise ValidationError(f"expected a JSON object, got {value!r}")
+                return dict(
+                    each(
+                        value.items(),
+                        lambda k, v: (conv.structure(k, args[0]), conv.structure(v, args[1])),
+                    )
+                )
+            if isinstance(value, str | bytes | Mapping) or not isinstance(value, abc.Iterable):
+                raise ValidationError(f"expected a JSON array, got {value!r}")
+            listed = list(value)
+            if fixed is not None and len(listed) != len(fixed):
+                raise ValidationError(f"expected an array of {len(fixed)} items, got {value!r}")
+            return _ARRAYS[origin](
+                each(
+                    enumerate(listed),
+                    lambda i, v: conv.structure(v, args[0] if fixed is None else fixed[i]),
+                )
+            )
+
+        return structure
+
+    return factory
+
+
+def _is_set_or_fixed_tuple(tp: object) -> bool:
+    return get_origin(tp) in _SETS or tp in _SETS or _fixed_tuple(tp) is not None
+
+
+def _collection_unstructure(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], list[Any]]]:
+    """Sets as sorted arrays, ``tuple[A, B]`` as arrays, each item by its declared type."""
+
+    def factory(tp: Any) -> Callable[[Any], list[Any]]:
+        fixed = _fixed_tuple(tp)
+        if fixed is not None:
+            return lambda value: [conv.unstructure(v, t) for v, t in zip(value, fixed, strict=True)]
+        item = (get_args(tp) or (Any,))[0]
+
+        def unstructure(value: Any) -> list[Any]:
+            items = [conv.unstructure(v, item) for v in value]
+            try:
+                return sorted(items)
+            except TypeError:
+                return sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+
+        return unstructure
+
+    return factory
+
+
+# --------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------
+
+
+def _child(node: object, key: object) -> object:
+    try:
+        return node[key]  # type: ignore[index]
+    except Exception:
+        return _MISSING
+
+
+_MISSING: Final = object()
+
+
+def _problems(exc: BaseException, path: str, node: object) -> list[tuple[str, str]]:
+    if isinstance(exc, KapprotoError):
+        return [(join_path(path, p), m) for p, m in exc.problems]
+    if isinstance(exc, ForbiddenExtraKeysError):
+        fields = ", ".join(a.name for a in attrs.fields(exc.cl)) if attrs.has(exc.cl) else ""
+        return [
+            (f"{path}.{key}", f"unknown key {key!r}; expected one of: {fields}")
+            for key in sorted(exc.extra_fields)
+        ]
+    if isinstance(exc, BaseValidationError):
+        found: list[tuple[str, str]] = []
+        for sub in exc.exceptions:
+            sub_path, sub_node = path, node
+            for note in getattr(sub, "__notes__", ()):
+                # a plain str note has a str.index method: only cattrs' notes locate
+                if isinstance(note, AttributeValidationNote):
+                    sub_path, sub_node = f"{path}.{note.name}", _child(node, note.name)
+                    if isinstance(sub, KeyError) and sub_node is _MISSING:
+                        found.append((sub_path, "required key is missing"))
+                        break
+                elif isinstance(note, IterableValidationNote):
+                    index = note.index
+                    sub_path, sub_node = (
+                        f"{path}[{index!r}]" if isinstance(index, str) else f"{path}[{index}]",
+                        _child(node, index),
+                    )
+            else:
+                found.extend(_problems(sub, sub_path, sub_node))
+        return found
+    expected = ""
+    value = "" if node is _MISSING else f", got {node!r}"
+    return [(path, f"{type(exc).__name__}: {exc}{expected}{value}")]
+
+
+def _validation_error(exc: BaseException, data: object) -> ValidationError:
+    problems = _problems(exc, "$", data)
+    return ValidationError(problems=problems or [("$", str(exc))])
