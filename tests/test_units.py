@@ -16,7 +16,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from kapproto import units
+from kapproto import _unit_registry, units
 from kapproto.exceptions import UnitError
 from kapproto.testing import quantities
 from kapproto.units import (
@@ -591,7 +591,7 @@ def test_use_registry_after_first_use_is_an_error() -> None:
     reg = get_registry()
     quantity("1 mg")
     with pytest.raises(UnitError, match=r"use_registry\(\) must be called before"):
-        use_registry(units._build_registry())
+        use_registry(_unit_registry._build_registry())
     assert reg is get_registry()
 
 
@@ -600,7 +600,8 @@ def test_registry_is_lazy_and_built_once_under_threads() -> None:
     out = _run(
         """
         import sys, threading, time
-        import kapproto.units as u
+        import kapproto.units
+        import kapproto._unit_registry as u
         assert "pint" not in sys.modules and u._registry is None
         calls = []
         real = u._build_registry
@@ -613,7 +614,7 @@ def test_registry_is_lazy_and_built_once_under_threads() -> None:
         seen = []
         def worker():
             barrier.wait()
-            seen.append(id(u.quantity("1 mg")._REGISTRY))
+            seen.append(id(kapproto.units.quantity("1 mg")._REGISTRY))
         threads = [threading.Thread(target=worker) for _ in range(16)]
         for t in threads: t.start()
         for t in threads: t.join()
@@ -652,12 +653,13 @@ def test_use_registry_lacking_a_unit() -> None:
         """
         import pint
         from kapproto import units as u
+        from kapproto import _unit_registry
         from kapproto.exceptions import UnitError
         try:
             u.use_registry(pint.UnitRegistry(None))
         except UnitError as exc:
             print(exc)
-        print(u._registry is None)
+        print(_unit_registry._registry is None)
         """
     )
     assert (

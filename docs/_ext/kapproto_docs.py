@@ -43,10 +43,10 @@ def _units() -> tuple[Sequence[str], list[Sequence[str]]]:
 
 
 def _spellings() -> tuple[Sequence[str], list[Sequence[str]]]:
-    from kapproto import units
+    from kapproto import _unit_registry
 
     return ("Spelling", "UCUM code"), [
-        (f"``{s}``", f"``{c}``") for s, c in sorted(units._SPELLINGS.items())
+        (f"``{s}``", f"``{c}``") for s, c in sorted(_unit_registry._SPELLINGS.items())
     ]
 
 

@@ -23,14 +23,26 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import attrs
 
+from kapproto._unit_registry import (
+    _BY_CONTAINER,
+    _CANONICAL,
+    _CONVERSIONS,
+    _ROWS,
+    _UNITS,
+    UCUM_CODES,
+    UnitInfo,
+    _signature,
+    get_registry,
+    make_quantity,
+    parse_unit,
+    use_registry,
+)
 from kapproto.exceptions import UnitError
 
 if TYPE_CHECKING:
@@ -82,260 +94,6 @@ __all__ = [
     "to_ucum",
     "use_registry",
 ]
-
-# --------------------------------------------------------------------------
-# The accepted units: UCUM code -> pint expression in data/units.txt names.
-# --------------------------------------------------------------------------
-
-_UCUM_TO_PINT: Final[Mapping[str, str]] = {
-    "ug": "microgram",
-    "mg": "milligram",
-    "g": "gram",
-    "kg": "kilogram",
-    "[lb_av]": "pound",
-    "mL": "milliliter",
-    "L": "liter",
-    "mg/kg": "milligram / kilogram",
-    "ug/kg": "microgram / kilogram",
-    "mg/[lb_av]": "milligram / pound",
-    "mg/mL": "milligram / milliliter",
-    "mg/min": "milligram / minute",
-    "mg/h": "milligram / hour",
-    "mg/kg/h": "milligram / kilogram / hour",
-    "mL/h": "milliliter / hour",
-    "mm[Hg]": "millimeter_Hg",
-    "/min": "1 / minute",
-    "%": "percent",
-    "s": "second",
-    "min": "minute",
-    "h": "hour",
-    "d": "day",
-    "wk": "week",
-    "mo": "month",
-    "a": "year",
-}
-
-UCUM_CODES: Final[tuple[str, ...]] = tuple(_UCUM_TO_PINT)
-"""Every UCUM code a kapproto record may use, in display order."""
-
-# Common spellings people type, mapped to their UCUM code.
-_SPELLINGS: Final[Mapping[str, str]] = {
-    "mcg": "ug",
-    "µg": "ug",
-    "μg": "ug",
-    "gram": "g",
-    "grams": "g",
-    "lb": "[lb_av]",
-    "lbs": "[lb_av]",
-    "ml": "mL",
-    "l": "L",
-    "mcg/kg": "ug/kg",
-    "µg/kg": "ug/kg",
-    "mg/lb": "mg/[lb_av]",
-    "mg/ml": "mg/mL",
-    "mg/hr": "mg/h",
-    "mg/kg/hr": "mg/kg/h",
-    "ml/h": "mL/h",
-    "ml/hr": "mL/h",
-    "mL/hr": "mL/h",
-    "mmHg": "mm[Hg]",
-    "mmhg": "mm[Hg]",
-    "bpm": "/min",
-    "1/min": "/min",
-    "min-1": "/min",
-    "/minute": "/min",
-    "percent": "%",
-    "sec": "s",
-    "mins": "min",
-    "minute": "min",
-    "minutes": "min",
-    "hr": "h",
-    "hrs": "h",
-    "hour": "h",
-    "hours": "h",
-    "day": "d",
-    "days": "d",
-    "week": "wk",
-    "weeks": "wk",
-    "month": "mo",
-    "months": "mo",
-    "year": "a",
-    "years": "a",
-}
-
-# How people read each code (ISMP: "mcg", never "µg" or "ug").
-_DISPLAY: Final[Mapping[str, str]] = {
-    "ug": "mcg",
-    "ug/kg": "mcg/kg",
-    "[lb_av]": "lb",
-    "mg/[lb_av]": "mg/lb",
-    "mm[Hg]": "mmHg",
-}
-
-# --------------------------------------------------------------------------
-# Registry
-# --------------------------------------------------------------------------
-
-_lock = threading.Lock()
-_registry: Any = None
-
-
-def _build_registry() -> Any:
-    import pint
-
-    path = resources.files("kapproto").joinpath("data", "units.txt")
-    with resources.as_file(path) as real:
-        return pint.UnitRegistry(str(real), cache_folder=None, on_redefinition="raise")
-
-
-def get_registry() -> pint.UnitRegistry[Any]:
-    """Return kapproto's unit registry, building it on first use (thread-safe).
-
-    Returns:
-        The registry shared by every kapproto quantity.
-    """
-    reg = _registry
-    if reg is None:
-        with _lock:
-            if _registry is None:
-                _install(_build_registry())
-            reg = _registry
-    return reg  # type: ignore[no-any-return]
-
-
-def use_registry(registry: pint.UnitRegistry[Any]) -> None:
-    """Make kapproto use an application's own pint registry.
-
-    Call it once, before any quantity is built. The registry must define the
-    units kapproto names (``milligram``, ``kilogram``, ``pound``,
-    ``milliliter``, ``minute``, ``millimeter_Hg``, ``percent``, ...), as pint's
-    default registry does.
-
-    Args:
-        registry: The registry to share.
-
-    Raises:
-        UnitError: kapproto's registry is already in use, or ``registry``
-            lacks a unit kapproto needs.
-    """
-    with _lock:
-        if _registry is not None and _registry is not registry:
-            raise UnitError(
-                "use_registry() must be called before kapproto builds its first quantity; "
-                "kapproto's registry is already in use"
-            )
-        _install(registry)
-
-
-def _install(registry: Any) -> None:
-    global _registry
-    table: dict[str, UnitInfo] = {}
-    for code, expr in _UCUM_TO_PINT.items():
-        try:
-            unit = registry.Unit(expr)
-        except Exception as exc:
-            raise UnitError(
-                f"the registry does not define {expr!r}, which kapproto needs for UCUM {code!r}"
-            ) from exc
-        table[code] = UnitInfo(code=code, unit=unit, signature=_signature(registry, unit))
-    for spelling, code in _SPELLINGS.items():
-        table.setdefault(spelling, table[code])
-    _UNITS.clear()
-    _UNITS.update(table)
-    _BY_CONTAINER.clear()
-    for code in UCUM_CODES:
-        _BY_CONTAINER[table[code].unit._units] = table[code]
-    _CONVERSIONS.clear()
-    _CANONICAL.clear()
-    _registry = registry
-
-
-@attrs.frozen
-class UnitInfo:
-    """One accepted unit, resolved once against the registry.
-
-    Attributes:
-        code: The UCUM code, e.g. ``"mm[Hg]"``.
-        unit: The :class:`pint.Unit`.
-        signature: The unit's structure (numerator and denominator dimensions
-            kept apart), which tells ``mg/kg`` from ``%``.
-    """
-
-    code: str
-    unit: Any
-    signature: tuple[tuple[str, int], ...]
-
-    @property
-    def display(self) -> str:
-        """The code as people read it (``mcg``, ``mmHg``)."""
-        return _DISPLAY.get(self.code, self.code)
-
-
-_UNITS: dict[str, UnitInfo] = {}
-_BY_CONTAINER: dict[Any, UnitInfo] = {}
-_CONVERSIONS: dict[tuple[str, Any], float | None] = {}
-# kind name -> the canonical unit's UnitsContainer (the identity check of Kind.check)
-_CANONICAL: dict[str, Any] = {}
-
-
-def _signature(registry: Any, unit: Any) -> tuple[tuple[str, int], ...]:
-    """Dimensions of each factor of ``unit`` without cancelling across factors.
-
-    ``mg/kg`` gives ``(("[mass]", -1), ("[mass]", 1))``, ``%`` gives
-    ``(("percent", 1),)``; a bare number gives ``()``.
-    """
-    parts: dict[str, int] = {}
-    for name, exp in unit._units.items():
-        dims = registry.get_dimensionality(name)
-        if not dims:
-            key = registry.get_name(name)
-            parts[key] = parts.get(key, 0) + int(exp)
-            continue
-        for dim, dexp in dims.items():
-            # keep numerator and denominator apart: tag by sign of the factor
-            key = f"{dim}{'+' if exp > 0 else '-'}"
-            parts[key] = parts.get(key, 0) + int(abs(dexp * exp))
-    return tuple(sorted(parts.items()))
-
-
-def make_quantity(magnitude: float, unit: Any) -> Quantity:
-    """Build a quantity from a finite float magnitude and a :class:`pint.Unit`, fast.
-
-    The hot path of structuring: pint's own ``Quantity(value, unit)`` spends
-    most of its time on checks that kapproto has already made (a finite float,
-    a unit from its own registry), so this sets the two fields directly.
-    """
-    inst = object.__new__(get_registry().Quantity)
-    inst._magnitude = magnitude
-    inst._units = unit._units
-    return inst
-
-
-def parse_unit(text: str) -> UnitInfo:
-    """Resolve a unit spelling (UCUM code or a common spelling) to :class:`UnitInfo`.
-
-    Args:
-        text: ``"mg/kg"``, ``"mcg"``, ``"mmHg"``, ``"bpm"``, ...
-
-    Raises:
-        UnitError: The spelling is not in kapproto's table.
-
-    Example:
-        >>> parse_unit("mmHg").code
-        'mm[Hg]'
-    """
-    if not _UNITS:
-        get_registry()
-    info = _UNITS.get(text) if isinstance(text, str) else None
-    if info is None and isinstance(text, str):
-        info = _UNITS.get(text.replace(" ", ""))
-    if info is None:
-        raise UnitError(
-            f"unknown unit {text!r}; expected one of {', '.join(UCUM_CODES)} "
-            "(or a common spelling such as mcg, mmHg, bpm, lb, hr)"
-        )
-    return info
-
 
 # --------------------------------------------------------------------------
 # Kinds
@@ -561,31 +319,7 @@ def kind_field(kind: Kind, *, optional: bool = False, **kwargs: Any) -> Any:
 
 # The kind a unit's quantity is held in when no kind is asked for.
 _DEFAULT_KIND: Final[Mapping[str, Kind]] = {
-    "ug": MASS,
-    "mg": MASS,
-    "g": MASS,
-    "kg": BODY_MASS,
-    "[lb_av]": BODY_MASS,
-    "mL": VOLUME,
-    "L": VOLUME,
-    "mg/kg": DOSE_PER_BODY_MASS,
-    "ug/kg": DOSE_PER_BODY_MASS,
-    "mg/[lb_av]": DOSE_PER_BODY_MASS,
-    "mg/mL": CONCENTRATION,
-    "mg/min": MASS_RATE,
-    "mg/h": MASS_RATE,
-    "mg/kg/h": DOSE_RATE_PER_BODY_MASS,
-    "mL/h": VOLUME_RATE,
-    "mm[Hg]": PRESSURE,
-    "/min": FREQUENCY,
-    "%": FRACTION,
-    "s": DURATION,
-    "min": DURATION,
-    "h": DURATION,
-    "d": DURATION,
-    "wk": DURATION,
-    "mo": DURATION,
-    "a": DURATION,
+    r["code"]: next(k for k in KINDS if k.name == r["kind"]) for r in _ROWS
 }
 
 # --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from kapproto import _unit_registry
 from kapproto import units as _units
 from kapproto._data import load_data
 from kapproto._vitals import vital_ranges
@@ -204,7 +205,7 @@ def _fast_quantity(text: str, kind: Kind) -> float | None:
     match = _NUMBER.match(text)
     if match is None:
         return None
-    info = _units._UNITS.get(match.group(2))
+    info = _unit_registry._UNITS.get(match.group(2))
     factor = kind._factor(info.unit._units) if info is not None else None
     magnitude = float(match.group(1))
     if factor is None or not math.isfinite(magnitude * factor):

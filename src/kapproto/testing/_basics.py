@@ -8,6 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from kapproto import _unit_registry
 from kapproto import units as _units
 
 _ZONES = (
@@ -42,7 +43,7 @@ def unit_spellings(kind: _units.Kind) -> st.SearchStrategy[str]:
     """Every unit spelling (UCUM code or common spelling) that ``kind`` accepts."""
     _units.get_registry()
     accepted = set(kind.accepted)
-    spellings = sorted(s for s, info in _units._UNITS.items() if info.code in accepted)
+    spellings = sorted(s for s, info in _unit_registry._UNITS.items() if info.code in accepted)
     return st.sampled_from(spellings)
 
 
