@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from kapproto._validators import aware
+from kapproto._validators import aware, text
 from kapproto.exceptions import ValidationError
 from kapproto.units import DURATION, Duration, format_quantity, kind_field
 
@@ -66,14 +66,6 @@ def utc(moment: dt.datetime) -> dt.datetime:
     instant is compared as an instant.
     """
     return moment.astimezone(dt.UTC)
-
-
-def text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
-    """Validator for attrs fields: a non-empty string."""
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationError(
-            f"{attribute.name}={value!r} must be a non-empty string", path=f"$.{attribute.name}"
-        )
 
 
 def instance_of(cls: type) -> Callable[[Any, attrs.Attribute[Any], object], None]:

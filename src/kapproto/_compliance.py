@@ -16,10 +16,11 @@ from typing import Any
 
 import attrs
 
-from kapproto._dose_checks import DoseCheck, check_dose_limits, instant
+from kapproto._dose_checks import DoseCheck, check_dose_limits
 from kapproto._findings import Finding, Severity, finding
 from kapproto._protocols import Anchor, Protocol
 from kapproto._sessions import Course, Reference, Session, SessionKind
+from kapproto._validators import instant
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import join_path
 from kapproto.screening import Decision

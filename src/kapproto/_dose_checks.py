@@ -38,6 +38,7 @@ from kapproto._findings import Finding, finding
 from kapproto._limits import DoseLimits
 from kapproto._params import Parameter
 from kapproto._routes import Basis, Formulation, Route
+from kapproto._validators import instant
 from kapproto.units import DURATION, MASS, MASS_RATE
 
 if TYPE_CHECKING:
@@ -361,18 +362,6 @@ class _Run:
 
 def _at(i: int, suffix: str = "") -> str:
     return f"$.administrations[{i}]{suffix}"
-
-
-def instant(moment: dt.datetime) -> dt.datetime:
-    """``moment`` such that comparing and subtracting measure real time.
-
-    Python compares and subtracts two datetimes that share one tzinfo object by
-    wall clock: with ``ZoneInfo("America/Denver")`` a 65-minute observation
-    across the spring change reads as 125 minutes, and 01:20 MST after the
-    autumn change sorts before 01:30 MDT. A fixed UTC offset (what JSON gives)
-    has no such gap and is returned as is; any other zone is converted to UTC.
-    """
-    return moment if type(moment.tzinfo) is dt.timezone else moment.astimezone(dt.UTC)
 
 
 def _minutes(delta: dt.timedelta) -> float:

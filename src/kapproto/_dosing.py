@@ -35,7 +35,6 @@ from kapproto._dose_checks import (
     NotEvaluable,
     check_dose_limits,
     check_doses,
-    instant,
 )
 from kapproto._limits import DoseLimits
 from kapproto._params import Confidence
@@ -49,7 +48,7 @@ from kapproto._routes import (
     to_medication,
     to_route,
 )
-from kapproto._validators import text
+from kapproto._validators import instant, text
 from kapproto.exceptions import UnitError, UnknownReferenceError, ValidationError
 from kapproto.serialization import register_hooks
 from kapproto.units import (

@@ -18,11 +18,10 @@ from typing import Any
 import attrs
 import cattrs
 
-from kapproto._dose_checks import instant
 from kapproto._dosing import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
-from kapproto._validators import aware, text
+from kapproto._validators import aware, instant, text
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import KapprotoError, ValidationError
 from kapproto.instruments import (

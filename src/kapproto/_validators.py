@@ -1,4 +1,4 @@
-"""attrs validators shared by kapproto's records."""
+"""attrs validators and the time helper shared by kapproto's records."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import attrs
 
 from kapproto.exceptions import ValidationError
 
-__all__ = ["aware", "text"]
+__all__ = ["aware", "instant", "text"]
 
 
 def aware(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -40,3 +40,15 @@ def text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         raise ValidationError(
             f"{attribute.name}={value!r} contains a control character", path=f"$.{attribute.name}"
         )
+
+
+def instant(moment: dt.datetime) -> dt.datetime:
+    """``moment`` such that comparing and subtracting measure real time.
+
+    Python compares and subtracts two datetimes that share one tzinfo object by
+    wall clock: with ``ZoneInfo("America/Denver")`` a 65-minute observation
+    across the spring change reads as 125 minutes, and 01:20 MST after the
+    autumn change sorts before 01:30 MDT. A fixed UTC offset (what JSON gives)
+    has no such gap and is returned as is; any other zone is converted to UTC.
+    """
+    return moment if type(moment.tzinfo) is dt.timezone else moment.astimezone(dt.UTC)
