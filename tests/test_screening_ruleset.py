@@ -269,14 +269,14 @@ def test_load_toml_and_json_files(tmp_path: Path) -> None:
     [
         ("bad.toml", "id = ", "not valid TOML"),
         ("bad.json", "{", "not valid JSON"),
-        ("bad.yaml", "id: x", "ends in .toml or .json"),
+        ("bad.yaml", "id: x", "not valid TOML"),
         ("list.json", "[]", "a rule set is a table"),
     ],
 )
 def test_unreadable_files_raise_rule_error(
     tmp_path: Path, name: str, text: str, message: str
 ) -> None:
-    """Invalid TOML or JSON, another extension, or a non-table is a RuleError."""
+    """Invalid TOML or JSON (any other extension is read as TOML), or a non-table is a RuleError."""
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     with pytest.raises(RuleError, match=message):

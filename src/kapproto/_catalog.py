@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from kapproto._data import load_data
-from kapproto._protocols import Protocol, read_document
+from kapproto._data import read_document, shipped
+from kapproto._protocols import Protocol
 from kapproto.exceptions import KapprotoError, ProtocolError, UnknownReferenceError
 
 __all__ = ["Catalog", "get_protocol", "load_protocol"]
@@ -63,14 +63,10 @@ class _Shelf(Generic[T]):
 
 
 def _protocols_builtin() -> dict[Key, Protocol]:
-    from importlib import resources
-
     out: dict[Key, Protocol] = {}
-    folder = resources.files("kapproto").joinpath("data", "protocols")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            protocol = Protocol.from_dict(load_data("protocols", entry.name))
-            out[(protocol.id, protocol.version)] = protocol
+    for _name, data in shipped("protocols"):
+        protocol = Protocol.from_dict(data)
+        out[(protocol.id, protocol.version)] = protocol
     return out
 
 
@@ -196,6 +192,8 @@ class Catalog:
         for file in _files(paths):
             try:
                 data = read_document(file)
+                if not isinstance(data, dict):
+                    raise ProtocolError("must hold a table/object at the top level")
                 kind = _detect(data)
                 if kind is None:
                     raise ProtocolError(

@@ -26,12 +26,9 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
-import tomllib
 import zoneinfo
 from collections.abc import Collection, Mapping, Sequence
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +43,7 @@ from kapproto._activities import (
     to_tuple,
     utc,
 )
-from kapproto._data import load_data
+from kapproto._data import read_document, shipped
 from kapproto._plan_steps import PlanAnchor, PlanStep
 from kapproto._plans import IntegrationPlan
 from kapproto._sessions import Course, Reference
@@ -300,33 +297,20 @@ def load_template(path: str | Path, *, instruments: Collection[str] | None = Non
         ProtocolError: The file cannot be read or parsed, or any problem in
             it (all reported at once).
     """
-    file = Path(path)
-    try:
-        content = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProtocolError(
-            f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}"
-        ) from None
-    try:
-        data = json.loads(content) if file.suffix.lower() == ".json" else tomllib.loads(content)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        kind = "JSON" if file.suffix.lower() == ".json" else "TOML"
-        raise ProtocolError(f"{file} is not valid {kind}: {exc}") from None
+    data = read_document(path, error=ProtocolError)
     return PlanTemplate.from_dict(data, instruments=instruments)
 
 
 @cache
 def builtin_templates() -> Mapping[tuple[str, str], PlanTemplate]:
     """Every shipped template by ``(id, version)``, read once from ``data/templates/``."""
-    folder = resources.files("kapproto").joinpath("data", "templates")
     found: dict[tuple[str, str], PlanTemplate] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            try:
-                template = PlanTemplate.from_dict(load_data("templates", entry.name))
-            except ProtocolError as exc:  # a broken shipped file is a bug; say which one
-                raise ProtocolError(problems=exc.at(f"$[{entry.name}]").problems) from None
-            found[(template.id, template.version)] = template
+    for name, data in shipped("templates"):
+        try:
+            template = PlanTemplate.from_dict(data)
+        except ProtocolError as exc:  # a broken shipped file is a bug; say which one
+            raise ProtocolError(problems=exc.at(f"$[{name}]").problems) from None
+        found[(template.id, template.version)] = template
     return found
 
 

@@ -9,14 +9,12 @@ never silently passed). Loading reports every problem at once as a
 from __future__ import annotations
 
 import enum
-import json
-import tomllib
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
+from kapproto._data import read_document
 from kapproto._limits import DoseLimits
 from kapproto._params import Parameter, parse_parameter, provenance
 from kapproto._sessions import Reference
@@ -168,28 +166,6 @@ class Protocol:
             ProtocolError: Every problem found, each with its path.
         """
         return _ProtocolReader(data).read()
-
-
-def read_document(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML or JSON reference file (protocol, rule set, template, instrument).
-
-    Raises:
-        ProtocolError: The file cannot be read or parsed.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProtocolError(f"cannot read {p}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ProtocolError(
-            f"{p} is not valid {p.suffix.lstrip('.').upper() or 'TOML'}: {exc}"
-        ) from None
-    if not isinstance(data, dict):
-        raise ProtocolError(f"{p} must hold a table/object at the top level")
-    return data
 
 
 _TOP_KEYS = frozenset(

@@ -8,13 +8,12 @@ reported at once, each with its path, as one
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 from kapproto._codes import LOINC, Coding
+from kapproto._data import read_document
 from kapproto._params import Confidence, Parameter
 from kapproto.exceptions import ValidationError
 from kapproto.instruments._model import (
@@ -409,13 +408,7 @@ def load_instrument(path: str | PathLike[str]) -> Instrument:
         path: The ``.toml`` file (see the how-to "Add a scale").
 
     Raises:
-        ValidationError: The file is not valid TOML or the definition is
-            inconsistent; every problem is listed with its path.
-        OSError: The file cannot be read.
+        ValidationError: The file cannot be read, is not valid TOML, or the
+            definition is inconsistent; every problem is listed with its path.
     """
-    text = Path(path).read_text(encoding="utf-8")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValidationError(f"{path} is not valid TOML: {exc}") from None
-    return instrument_from_dict(data)
+    return instrument_from_dict(read_document(path, error=ValidationError))

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
-from importlib import resources
-from pathlib import Path
 from typing import Any, Final
 
 import attrs
 
+from kapproto._data import read_document, shipped
 from kapproto._params import Confidence
-from kapproto.exceptions import KapprotoError, RuleError, UnknownReferenceError
+from kapproto.exceptions import RuleError, UnknownReferenceError
 from kapproto.screening._catalogue import FactSpec, FactType
 from kapproto.screening._compile import CompiledRule, compile_rules
 from kapproto.screening._model import (
@@ -26,7 +24,7 @@ from kapproto.screening._model import (
     condition_to_dict,
 )
 from kapproto.screening._report import RuleSetRef
-from kapproto.serialization import loads, register_hooks
+from kapproto.serialization import register_hooks
 from kapproto.units import KINDS
 
 __all__ = ["RuleSet", "builtin_rulesets", "get_ruleset", "load_ruleset"]
@@ -285,20 +283,6 @@ def _rule_to_dict(rule: Rule) -> dict[str, Any]:
 # --------------------------------------------------------------------------
 
 
-def _parse_file(text: bytes, name: str) -> object:
-    if name.endswith(".json"):
-        try:
-            return loads(text)
-        except KapprotoError as exc:
-            raise RuleError(problems=exc.problems) from None
-    if name.endswith(".toml"):
-        try:
-            return tomllib.loads(text.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise RuleError(f"{name}: not valid TOML: {exc}") from None
-    raise RuleError(f"{name}: a rule-set file ends in .toml or .json")
-
-
 def load_ruleset(path: str | os.PathLike[str]) -> RuleSet:
     """Read a rule set from a TOML or JSON file (by its extension).
 
@@ -307,8 +291,7 @@ def load_ruleset(path: str | os.PathLike[str]) -> RuleSet:
             every problem is listed.
         OSError: The file cannot be read.
     """
-    p = Path(path)
-    return RuleSet.from_dict(_parse_file(p.read_bytes(), p.name))
+    return RuleSet.from_dict(read_document(path, error=RuleError))
 
 
 def _version_key(version: str) -> tuple[int, int | str]:
@@ -318,12 +301,10 @@ def _version_key(version: str) -> tuple[int, int | str]:
 @cache
 def builtin_rulesets() -> Mapping[tuple[str, str], RuleSet]:
     """Every rule set kapproto ships, by ``(id, version)``."""
-    folder = resources.files("kapproto").joinpath("data", "rulesets")
     out: dict[tuple[str, str], RuleSet] = {}
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            ruleset = RuleSet.from_dict(_parse_file(entry.read_bytes(), entry.name))
-            out[(ruleset.id, ruleset.version)] = ruleset
+    for _name, data in shipped("rulesets"):
+        ruleset = RuleSet.from_dict(data)
+        out[(ruleset.id, ruleset.version)] = ruleset
     return out
 
 

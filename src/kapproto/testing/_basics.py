@@ -33,9 +33,25 @@ def aware_datetimes(
     min_value: dt.datetime = dt.datetime(2000, 1, 1),
     max_value: dt.datetime = dt.datetime(2099, 12, 31),
 ) -> st.SearchStrategy[dt.datetime]:
-    """Timezone-aware datetimes, whole seconds, never naive."""
-    return st.datetimes(min_value=min_value, max_value=max_value, timezones=timezones()).map(
-        lambda d: d.replace(microsecond=0)
+    """Timezone-aware datetimes, whole seconds, never naive, and each naming one instant.
+
+    Wall times a zone skips (02:30 on the day clocks go forward) or repeats
+    (01:30 on the day they go back) are left out: Python never finds the
+    repeated ones equal to the same instant written with a fixed offset, which
+    is what JSON gives back.
+    """
+    return (
+        st.datetimes(min_value=min_value, max_value=max_value, timezones=timezones())
+        .map(lambda d: d.replace(microsecond=0))
+        .filter(_unambiguous)
+    )
+
+
+def _unambiguous(moment: dt.datetime) -> bool:
+    other = moment.replace(fold=1 - moment.fold)
+    return bool(
+        moment.utcoffset() == other.utcoffset()
+        and moment.astimezone(dt.UTC).astimezone(moment.tzinfo) == moment
     )
 
 
