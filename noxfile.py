@@ -104,7 +104,7 @@ def docs(session: nox.Session) -> None:
     out = ROOT / "docs" / "_build" / "html"
     session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "html", "docs", str(out))
     # every code block in the docs and README is executed (Sybil)
-    session.install("pytest", "sybil")
+    session.install("pytest", "sybil", "pandas")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", "README.md")
 
 
