@@ -20,6 +20,13 @@ class Severity(enum.Enum):
 
     ``ERROR`` makes a report non-compliant; ``WARNING`` asks a clinician to
     weigh it (and may be acknowledged); ``INFO`` only records.
+
+    Example:
+        >>> from kapproto import Severity, finding_catalogue
+        >>> finding_catalogue()["dose.above_max"].severity
+        <Severity.ERROR: 'error'>
+        >>> Severity("warning")
+        <Severity.WARNING: 'warning'>
     """
 
     ERROR = "error"
@@ -74,7 +81,16 @@ class Finding:
 
 @cache
 def finding_catalogue() -> Mapping[str, FindingSpec]:
-    """Every finding code kapproto reports, from ``data/findings.toml`` (read-only, cached)."""
+    """Every finding code kapproto reports, from ``data/findings.toml`` (read-only, cached).
+
+    Example:
+        >>> from kapproto import finding_catalogue
+        >>> spec = finding_catalogue()["dose.above_max"]
+        >>> spec.severity.value, spec.owner
+        ('error', 'dosing')
+        >>> spec.description
+        "One administration is above the protocol's per-administration maximum."
+    """
     data = load_data("findings.toml")
     return MappingProxyType(
         {

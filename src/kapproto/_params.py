@@ -25,6 +25,12 @@ class Confidence(enum.Enum):
 
     ``C`` confirmed in the source named; ``S`` secondary source; ``DESIGN`` a
     kapproto default with no clinical source.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> monitoring = get_protocol("im-kap").monitoring
+        >>> monitoring.bp_threshold.confidence, monitoring.recheck.confidence
+        (<Confidence.S: 'S'>, <Confidence.DESIGN: 'design'>)
     """
 
     C = "C"
@@ -40,6 +46,13 @@ class Parameter(Generic[T]):
         value: The value (a quantity, a number, a flag, ...).
         source: Citation, or ``""`` when the file gives none.
         confidence: ``C``, ``S`` or ``design``; ``None`` when not stated.
+
+    Example:
+        >>> from kapproto import Confidence, Parameter, get_protocol
+        >>> get_protocol("im-kap").monitoring.predose_bp.value
+        True
+        >>> Parameter(True, source="clinic policy", confidence=Confidence.DESIGN).confidence
+        <Confidence.DESIGN: 'design'>
     """
 
     value: T

@@ -94,6 +94,16 @@ def use_registry(registry: pint.UnitRegistry[Any]) -> None:
     Raises:
         UnitError: kapproto's registry is already in use, or ``registry``
             lacks a unit kapproto needs.
+
+    Example:
+        >>> import pint
+        >>> from kapproto import quantity, use_registry
+        >>> quantity("40 mg")  # kapproto's registry is now in use
+        <Quantity(40.0, 'milligram')>
+        >>> use_registry(pint.UnitRegistry())
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.UnitError: $: use_registry() must be called before kapproto builds ...
     """
     with _lock:
         if _registry is not None and _registry is not registry:

@@ -79,6 +79,16 @@ class KapprotoError(Exception):
 
     Attributes:
         problems: Every problem, in the order found.
+
+    Example:
+        >>> from kapproto import KapprotoError, UnitError, quantity
+        >>> issubclass(UnitError, KapprotoError)
+        True
+        >>> try:
+        ...     quantity("40 furlongs")
+        ... except KapprotoError as err:
+        ...     print(type(err).__name__, err.problems[0].path)
+        UnitError $
     """
 
     problems: tuple[Problem, ...]
@@ -152,16 +162,50 @@ class ValidationError(KapprotoError, ValueError):
 
 
 class UnitError(KapprotoError, ValueError):
-    """A quantity has no unit, an unknown unit, or a unit of the wrong kind."""
+    """A quantity has no unit, an unknown unit, or a unit of the wrong kind.
+
+    Example:
+        >>> from kapproto import quantity
+        >>> from kapproto.units import MASS
+        >>> quantity("0.5 mg/kg", kind=MASS)
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.UnitError: $: 0.5 mg/kg must be a MASS (ug, mg, g)
+    """
 
 
 class RuleError(KapprotoError, ValueError):
-    """A screening rule set is inconsistent; every problem is listed at once."""
+    """A screening rule set is inconsistent; every problem is listed at once.
+
+    Example:
+        >>> from kapproto import RuleError
+        >>> err = RuleError("unknown fact 'history.flu'", path="$.rules[0].when")
+        >>> print(err)
+        $.rules[0].when: unknown fact 'history.flu'
+    """
 
 
 class ProtocolError(KapprotoError, ValueError):
-    """A protocol file is inconsistent; every problem is listed at once."""
+    """A protocol file is inconsistent; every problem is listed at once.
+
+    Example:
+        >>> from kapproto import load_protocol
+        >>> load_protocol("examples/custom_protocol/clinic/clinic-kap.toml")
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.ProtocolError: 2 problems:
+          clinic-x-kap@2:$.ruleset: no rule set clinic-x-eligibility@1 in the catalogue
+          clinic-x-kap@2:$.template: no template clinic-x-kap-4@1 in the catalogue
+    """
 
 
 class UnknownReferenceError(KapprotoError, LookupError):
-    """An id (instrument, protocol, rule set, template, ...) that is not known."""
+    """An id (instrument, protocol, rule set, template, ...) that is not known.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> get_protocol("no-such-protocol")
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.UnknownReferenceError: $: unknown protocol 'no-such-protocol'; known: ...
+    """

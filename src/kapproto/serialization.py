@@ -155,7 +155,15 @@ configure_converter(converter)
 
 
 def to_dict(obj: Any) -> Any:
-    """Unstructure a kapproto record to JSON-ready primitives (dicts, lists, str, numbers)."""
+    """Unstructure a kapproto record to JSON-ready primitives (dicts, lists, str, numbers).
+
+    Example:
+        >>> from kapproto import Session, from_json, to_dict
+        >>> session = from_json(open("examples/sessions/im-session.json").read(), Session)
+        >>> data = to_dict(session)
+        >>> data["schema"], data["weight"], data["administrations"][0]["amount"]
+        ('kapproto.session/1', {'value': 80, 'unit': 'kg'}, {'value': 40, 'unit': 'mg'})
+    """
     return converter.unstructure(obj)
 
 
@@ -164,6 +172,15 @@ def from_dict(data: object, cls: type[T]) -> T:
 
     Raises:
         ValidationError: Every problem found, each with its JSON path.
+
+    Example:
+        >>> from kapproto import Reference, from_dict
+        >>> from_dict({"id": "im-kap", "version": "1"}, Reference)
+        Reference(id='im-kap', version='1')
+        >>> from_dict({"id": "im-kap"}, Reference)
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.ValidationError: $.version: required key is missing
     """
     try:
         return converter.structure(data, cls)
@@ -211,10 +228,22 @@ def from_json(text: str | bytes, cls: type[T]) -> T:
     Raises:
         ValidationError: Invalid JSON, or a document that does not fit ``cls``;
             every problem is listed with its JSON path.
+
+    Example:
+        >>> from kapproto import Session, from_json
+        >>> session = from_json(open("examples/sessions/im-session.json").read(), Session)
+        >>> session.id, session.protocol
+        ('s-001', Reference(id='im-kap', version='1'))
     """
     return from_dict(loads(text), cls)
 
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
-    """Serialize a record as canonical JSON (deterministic for the same input)."""
+    """Serialize a record as canonical JSON (deterministic for the same input).
+
+    Example:
+        >>> from kapproto import get_protocol, to_json
+        >>> to_json(get_protocol("im-kap").ref)
+        '{"id": "im-kap", "version": "1"}'
+    """
     return json.dumps(to_dict(obj), ensure_ascii=False, allow_nan=False, indent=indent)
