@@ -69,6 +69,14 @@ class DoseCheck:
         findings: ``dose.*`` findings, in administration order.
         not_evaluable: Checks the record lacks data for, each with the missing path.
         not_configured: Limits the protocol leaves unset (``"dose.session_max"``).
+
+    Example:
+        >>> from kapproto import Session, check_dose_limits, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/dose-above-limit.json").read(), Session)
+        >>> limits = get_protocol("im-kap").doses
+        >>> check = check_dose_limits(session.administrations, limits, weight=session.weight)
+        >>> [f.code for f in check.findings], check.not_configured
+        (['dose.above_max'], ('dose.min', 'dose.session_max'))
     """
 
     findings: tuple[Finding, ...] = ()
@@ -88,6 +96,14 @@ def check_doses(
     Only the findings: a per-kg limit that could not be evaluated for want of
     a weight is *not* a pass, and this list cannot say so. Use
     :func:`check_dose_limits` when the outcome matters.
+
+    Example:
+        >>> from kapproto import Session, check_doses, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/dose-above-limit.json").read(), Session)
+        >>> limits = get_protocol("im-kap").doses
+        >>> findings = check_doses(session.administrations, limits, weight=session.weight)
+        >>> [(f.code, f.path) for f in findings]
+        [('dose.above_max', '$.administrations[0]')]
     """
     return list(
         check_dose_limits(
@@ -126,6 +142,14 @@ def check_dose_limits(
     Raises:
         ValidationError: ``weight`` is physically impossible.
         UnitError: ``weight`` is not a BODY_MASS.
+
+    Example:
+        >>> from kapproto import Session, check_dose_limits, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/dose-above-limit.json").read(), Session)
+        >>> limits = get_protocol("im-kap").doses
+        >>> check = check_dose_limits(session.administrations, limits, weight=session.weight)
+        >>> print(check.findings[0].message)
+        dose 72 mg is above per_administration_max 0.75 mg/kg (60 mg at 80 kg)
     """
     entries = (limits,) if isinstance(limits, DoseLimits) else tuple(limits)
     kg = None if weight is None else float(check_weight(weight).magnitude)

@@ -433,6 +433,12 @@ class ExposureEstimate:
         high: Upper end (MASS, mg).
         source: Where the bioavailability range comes from.
         confidence: How sure that source is.
+
+    Example:
+        >>> from kapproto import Route, iv_equivalent, quantity
+        >>> est = iv_equivalent(quantity("100 mg"), Route.INTRAMUSCULAR)
+        >>> str(est.low), str(est.high), est.confidence
+        ('93.0 milligram', '93.0 milligram', <Confidence.S: 'S'>)
     """
 
     low: Mass = attrs.field(converter=_to_mass)

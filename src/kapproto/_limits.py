@@ -170,6 +170,14 @@ class DoseLimits:
         max_devices: Most devices in one session.
         device_spacing: Least time between devices (DURATION, min).
         max_rate: Maximum infusion rate (DoseBound: mg/min and/or mg/kg/h).
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> limits = get_protocol("im-kap").doses[0]
+        >>> limits.route
+        <Route.INTRAMUSCULAR: 'intramuscular'>
+        >>> str(limits.per_administration_max.value.per_body_mass)
+        '0.75 milligram / kilogram'
     """
 
     medication: Medication = attrs.field(default=Medication.KETAMINE, converter=to_medication)

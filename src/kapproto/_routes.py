@@ -62,6 +62,13 @@ class Basis(enum.Enum):
     (CLINICAL.md §1.1). Each :class:`Formulation` says which basis its strength
     is labelled as; an :class:`~kapproto.Administration` records which one its
     amount is in.
+
+    Example:
+        >>> from kapproto import Basis, Formulation
+        >>> Formulation.SOLUTION_FOR_INJECTION.basis
+        <Basis.BASE: 'base'>
+        >>> Basis("hydrochloride")
+        <Basis.HYDROCHLORIDE: 'hydrochloride'>
     """
 
     BASE = "base"
@@ -212,6 +219,12 @@ class Bioavailability:
         high: Upper end (FRACTION, %).
         source: Where the range comes from.
         confidence: How sure that source is.
+
+    Example:
+        >>> from kapproto import Route
+        >>> ba = Route.SUBLINGUAL.bioavailability
+        >>> str(ba.low), str(ba.high), ba.confidence
+        ('27.0 percent', '32.0 percent', <Confidence.C: 'C'>)
     """
 
     low: Fraction = _units.kind_field(FRACTION)

@@ -260,6 +260,12 @@ class Instrument:
         loinc_panel: LOINC code of the panel / questionnaire.
         loinc_total: LOINC code of the total score.
         notes: Limitations and caveats (shown in the docs).
+
+    Example:
+        >>> from kapproto import get_instrument
+        >>> phq9 = get_instrument("phq9")
+        >>> phq9.name, len(phq9.items), phq9.total_min, phq9.total_max
+        ('Patient Health Questionnaire-9', 9, 0, 27)
     """
 
     id: str

@@ -55,6 +55,12 @@ class RuleSeverity(enum.Enum):
 
     An absolute or relative rule that cannot be decided (a fact it needs is
     unknown) makes the report incomplete; a caution or info rule never does.
+
+    Example:
+        >>> from kapproto import get_ruleset
+        >>> rules = get_ruleset("ketamine-contraindications").rules
+        >>> sorted({rule.severity.value for rule in rules})
+        ['absolute', 'caution', 'relative']
     """
 
     ABSOLUTE = "absolute"
@@ -185,6 +191,14 @@ class Rule:
         when: The condition under which the rule matches.
         confidence: How sure the source of the rule's numbers is (``C``,
             ``S``, ``design``), or ``None`` when not stated.
+
+    Example:
+        >>> from kapproto import get_ruleset
+        >>> rule = get_ruleset("ketamine-contraindications").rules[0]
+        >>> rule.id, rule.severity
+        ('aneurysmal-vascular-disease', <RuleSeverity.ABSOLUTE: 'absolute'>)
+        >>> rule.source
+        'Spravato PI §4 Contraindications (1)'
     """
 
     id: str

@@ -33,6 +33,15 @@ class Decision(enum.Enum):
     any absolute or relative rule undecidable (a fact it needs is unknown) ->
     ``INCOMPLETE``; else any relative rule matched -> ``REVIEW``; else
     ``ELIGIBLE``. Caution and info rules never change the decision.
+
+    Example:
+        >>> import json
+        >>> from kapproto import get_ruleset, screen
+        >>> facts = json.load(open("examples/screening/healthy-candidate.json"))
+        >>> screen(facts, get_ruleset("ketamine-contraindications")).decision
+        <Decision.ELIGIBLE: 'eligible'>
+        >>> screen({"age": 42}, get_ruleset("ketamine-contraindications")).decision
+        <Decision.INCOMPLETE: 'incomplete'>
     """
 
     ELIGIBLE = "eligible"
@@ -89,6 +98,15 @@ class ScreeningFinding:
             decided it.
         missing: For an ``UNKNOWN`` outcome, the facts the rule read that are
             unknown; empty for a match.
+
+    Example:
+        >>> import json
+        >>> from kapproto import get_ruleset, screen
+        >>> facts = json.load(open("examples/screening/healthy-candidate.json"))
+        >>> report = screen({**facts, "pregnant": True}, get_ruleset("ketamine-contraindications"))
+        >>> finding = report.findings[0]
+        >>> finding.rule_id, finding.severity, finding.outcome.value
+        ('pregnancy', <RuleSeverity.RELATIVE: 'relative'>, 'matched')
     """
 
     rule_id: str
@@ -155,6 +173,14 @@ class ScreeningReport:
     Raises:
         ValidationError: A naive ``time``, or a ``decision`` that the
             findings do not call for (a malformed report).
+
+    Example:
+        >>> import json
+        >>> from kapproto import get_ruleset, screen
+        >>> facts = json.load(open("examples/screening/healthy-candidate.json"))
+        >>> report = screen({**facts, "pregnant": True}, get_ruleset("ketamine-contraindications"))
+        >>> report.decision, [f.rule_id for f in report.findings], report.missing
+        (<Decision.REVIEW: 'review'>, ['pregnancy'], ())
     """
 
     decision: Decision

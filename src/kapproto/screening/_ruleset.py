@@ -290,6 +290,12 @@ def load_ruleset(path: str | os.PathLike[str]) -> RuleSet:
         RuleError: The file is not valid TOML/JSON or not a valid rule set;
             every problem is listed.
         OSError: The file cannot be read.
+
+    Example:
+        >>> from kapproto import load_ruleset
+        >>> rules = load_ruleset("examples/screening/clinic-rules.toml")
+        >>> rules.ref, len(rules.rules)
+        (RuleSetRef(id='clinic-x', version='3'), 10)
     """
     return RuleSet.from_dict(read_document(path, error=RuleError))
 
