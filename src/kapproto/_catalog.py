@@ -273,6 +273,12 @@ def load_protocol(path: str | Path, *, catalog: Catalog | None = None) -> Protoc
     Raises:
         ProtocolError: Every inconsistency in the file, or a reference the
             catalogue does not hold.
+
+    Example:
+        >>> from kapproto import get_protocol, load_protocol
+        >>> protocol = load_protocol("src/kapproto/data/protocols/im-kap.toml")
+        >>> protocol.ref, protocol == get_protocol("im-kap")
+        (Reference(id='im-kap', version='1'), True)
     """
     base = catalog or Catalog.builtin()
     data = read_document(path)

@@ -39,7 +39,14 @@ _RISK_FLAGS = frozenset({"suicidal_ideation", "high_risk"})
 
 
 class Status(enum.Enum):
-    """Outcome of a compliance check."""
+    """Outcome of a compliance check.
+
+    Example:
+        >>> from kapproto import Session, check_session, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/missing-recheck.json").read(), Session)
+        >>> check_session(session, get_protocol("im-kap")).status
+        <Status.NONCOMPLIANT: 'noncompliant'>
+    """
 
     COMPLIANT = "compliant"
     NONCOMPLIANT = "noncompliant"
@@ -54,6 +61,15 @@ class NotEvaluable:
         check: The check (protocol parameter) id, e.g. ``"monitoring.min_observation"``.
         path: JSON path of what is missing, e.g. ``"$.discharged_at"``.
         reason: What is missing, in words.
+
+    Example:
+        >>> from kapproto import Session, check_session, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/no-discharge-time.json").read(), Session)
+        >>> report = check_session(session, get_protocol("im-kap"))
+        >>> report.status
+        <Status.INCOMPLETE: 'incomplete'>
+        >>> [n.check for n in report.not_evaluable]
+        ['monitoring.min_observation', 'monitoring.bp_at_discharge']
     """
 
     check: str
@@ -75,6 +91,15 @@ class ComplianceReport:
         protocol: ``{"id", "version"}`` of the protocol applied.
         subject: Id of the session or course checked.
         kapproto_version: The kapproto version that checked it.
+
+    Example:
+        >>> from kapproto import Session, check_session, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/early-discharge.json").read(), Session)
+        >>> report = check_session(session, get_protocol("im-kap"))
+        >>> report.ok, report.subject, str(report.protocol)
+        (False, 's-101', 'im-kap@1')
+        >>> [(f.code, f.path) for f in report.findings]
+        [('monitoring.observation_too_short', '$.discharged_at')]
     """
 
     status: Status
@@ -524,6 +549,13 @@ def check_session(
     Returns:
         The :class:`ComplianceReport`; ``report.ok`` only when every check was
         evaluated and no ERROR finding was produced.
+
+    Example:
+        >>> from kapproto import Session, check_session, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/dose-above-limit.json").read(), Session)
+        >>> report = check_session(session, get_protocol("im-kap"))
+        >>> report.status, report.codes()
+        (<Status.NONCOMPLIANT: 'noncompliant'>, ['dose.above_max'])
     """
     del catalog
     return _session_results(session, protocol, course).report(protocol, session.id)
@@ -569,6 +601,13 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
 
     Sessions entered in error or superseded by a correction are not checked.
     Paths in the report are relative to the course (``$.sessions[2].vitals``).
+
+    Example:
+        >>> from kapproto import Course, check_course, from_json, get_protocol
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> report = check_course(course, get_protocol("im-kap"))
+        >>> report.status, report.codes()
+        (<Status.COMPLIANT: 'compliant'>, [])
     """
     out = _Results()
     effective = {id(s) for s in course.effective_sessions}

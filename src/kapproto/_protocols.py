@@ -36,7 +36,13 @@ T = TypeVar("T")
 
 
 class Anchor(enum.Enum):
-    """The moment a monitoring time is measured from."""
+    """The moment a monitoring time is measured from.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> get_protocol("im-kap").monitoring.recheck.value.anchor
+        <Anchor.LAST_ADMINISTRATION_START: 'last_administration_start'>
+    """
 
     FIRST_ADMINISTRATION_START = "first_administration_start"
     LAST_ADMINISTRATION_START = "last_administration_start"
@@ -50,6 +56,12 @@ class BpThreshold:
     Attributes:
         systolic: PRESSURE in mm[Hg].
         diastolic: PRESSURE in mm[Hg].
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> threshold = get_protocol("im-kap").monitoring.bp_threshold.value
+        >>> str(threshold.systolic), str(threshold.diastolic)
+        ('140.0 millimeter_Hg', '90.0 millimeter_Hg')
     """
 
     systolic: Pressure
@@ -74,6 +86,12 @@ class Recheck:
         at: DURATION in min after the anchor.
         tolerance: DURATION in min either side.
         anchor: What ``at`` is measured from.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> recheck = get_protocol("im-kap").monitoring.recheck.value
+        >>> str(recheck.at), str(recheck.tolerance), recheck.anchor.value
+        ('40.0 minute', '10.0 minute', 'last_administration_start')
     """
 
     at: Duration
@@ -88,6 +106,12 @@ class Observation:
     Attributes:
         duration: DURATION in min.
         anchor: What it is measured from.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> observation = get_protocol("im-kap").monitoring.min_observation.value
+        >>> str(observation.duration), observation.anchor.value
+        ('120.0 minute', 'last_administration_start')
     """
 
     duration: Duration
@@ -104,6 +128,12 @@ class Monitoring:
         recheck: BP recheck window after dosing.
         min_observation: Minimum time from the anchor to discharge.
         pulse_oximetry: SpO2 must be recorded.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> monitoring = get_protocol("im-kap").monitoring
+        >>> monitoring.predose_bp.value, monitoring.pulse_oximetry
+        (True, None)
     """
 
     predose_bp: Parameter[bool] | None = None
@@ -120,6 +150,11 @@ class Schedule:
     Attributes:
         min_interval: Minimum time between the first administrations of two
             dosing sessions, a DURATION in min.
+
+    Example:
+        >>> from kapproto import Schedule, get_protocol
+        >>> get_protocol("im-kap").schedule
+        Schedule(min_interval=None)
     """
 
     min_interval: Parameter[Duration] | None = None
@@ -140,6 +175,14 @@ class Protocol:
         doses: One :class:`~kapproto.DoseLimits` per allowed medication and route.
         monitoring: Monitoring parameters.
         schedule: Schedule parameters.
+
+    Example:
+        >>> from kapproto import get_protocol
+        >>> protocol = get_protocol("im-kap")
+        >>> protocol.ref, str(protocol.ruleset), str(protocol.template)
+        (Reference(id='im-kap', version='1'), 'ketamine-contraindications@1', 'kap-weekly-3@1')
+        >>> [limits.route.value for limits in protocol.doses]
+        ['intramuscular']
     """
 
     id: str

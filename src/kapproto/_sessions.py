@@ -54,7 +54,14 @@ __all__ = [
 
 
 class SessionKind(enum.Enum):
-    """What a session was for."""
+    """What a session was for.
+
+    Example:
+        >>> from kapproto import Course, from_json
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> [s.kind.value for s in course.sessions][:4]
+        ['preparation', 'dosing', 'integration', 'dosing']
+    """
 
     PREPARATION = "preparation"
     DOSING = "dosing"
@@ -63,7 +70,15 @@ class SessionKind(enum.Enum):
 
 
 class SessionStatus(enum.Enum):
-    """Status of a session record; corrections are new records, never edits."""
+    """Status of a session record; corrections are new records, never edits.
+
+    Example:
+        >>> from kapproto import Session, SessionStatus, from_json
+        >>> from_json(open("examples/sessions/im-session.json").read(), Session).status
+        <SessionStatus.FINAL: 'final'>
+        >>> SessionStatus("entered_in_error")
+        <SessionStatus.ENTERED_IN_ERROR: 'entered_in_error'>
+    """
 
     FINAL = "final"
     AMENDED = "amended"
@@ -71,7 +86,13 @@ class SessionStatus(enum.Enum):
 
 
 class AdverseEventSeverity(enum.Enum):
-    """Severity of an adverse event (FHIR R4 AdverseEvent.severity)."""
+    """Severity of an adverse event (FHIR R4 AdverseEvent.severity).
+
+    Example:
+        >>> from kapproto import AdverseEventSeverity
+        >>> [s.value for s in AdverseEventSeverity]
+        ['mild', 'moderate', 'severe']
+    """
 
     MILD = "mild"
     MODERATE = "moderate"
@@ -79,14 +100,26 @@ class AdverseEventSeverity(enum.Enum):
 
 
 class Seriousness(enum.Enum):
-    """Whether an adverse event was serious (FHIR R4 AdverseEvent.seriousness)."""
+    """Whether an adverse event was serious (FHIR R4 AdverseEvent.seriousness).
+
+    Example:
+        >>> from kapproto import Seriousness
+        >>> Seriousness("serious")
+        <Seriousness.SERIOUS: 'serious'>
+    """
 
     SERIOUS = "serious"
     NON_SERIOUS = "non_serious"
 
 
 class AdverseEventOutcome(enum.Enum):
-    """Outcome of an adverse event (FHIR R4 AdverseEvent.outcome)."""
+    """Outcome of an adverse event (FHIR R4 AdverseEvent.outcome).
+
+    Example:
+        >>> from kapproto import AdverseEventOutcome
+        >>> AdverseEventOutcome("resolved_with_sequelae")
+        <AdverseEventOutcome.RESOLVED_WITH_SEQUELAE: 'resolved_with_sequelae'>
+    """
 
     RESOLVED = "resolved"
     RECOVERING = "recovering"
@@ -103,6 +136,13 @@ class Reference:
     Attributes:
         id: The entry's id, e.g. ``"im-kap"``.
         version: Its version, e.g. ``"1"``.
+
+    Example:
+        >>> from kapproto import Reference, get_protocol
+        >>> get_protocol("im-kap").ref
+        Reference(id='im-kap', version='1')
+        >>> str(Reference("im-kap", "1"))
+        'im-kap@1'
     """
 
     id: str = attrs.field(validator=text)
@@ -123,6 +163,14 @@ class AdverseEvent:
         seriousness: Serious or not.
         action_taken: What was done, if anything.
         outcome: How it ended, if known.
+
+    Example:
+        >>> import datetime as dt
+        >>> from kapproto import AdverseEvent, AdverseEventSeverity
+        >>> onset = dt.datetime(2026, 3, 2, 9, 40, tzinfo=dt.timezone.utc)
+        >>> event = AdverseEvent(term="nausea", onset=onset, severity=AdverseEventSeverity.MILD)
+        >>> event.seriousness
+        <Seriousness.NON_SERIOUS: 'non_serious'>
     """
 
     term: str = attrs.field(validator=text)
@@ -153,6 +201,15 @@ class Acknowledgement:
         role: Who acknowledged it (a role, not a name), e.g. ``"prescriber"``.
         reason: Why dosing went ahead.
         time: When (timezone-aware).
+
+    Example:
+        >>> import datetime as dt
+        >>> from kapproto import Acknowledgement
+        >>> at = dt.datetime(2026, 3, 2, 9, 5, tzinfo=dt.timezone.utc)
+        >>> code = "monitoring.bp_elevated_predose"
+        >>> ack = Acknowledgement(code, "physician", "BP 142/88, rechecked before dosing", at)
+        >>> ack.code, ack.role
+        ('monitoring.bp_elevated_predose', 'physician')
     """
 
     code: str = attrs.field(validator=_known_code)
@@ -190,6 +247,14 @@ class Session:
         acknowledgements: Warnings a clinician weighed.
         discharged_at: When the patient was discharged, inside ``start``..``end``.
         notes: Free text.
+
+    Example:
+        >>> from kapproto import Session, from_json
+        >>> session = from_json(open("examples/sessions/im-session.json").read(), Session)
+        >>> session.id, session.kind, str(session.weight)
+        ('s-001', <SessionKind.DOSING: 'dosing'>, '80.0 kilogram')
+        >>> [str(a.amount) for a in session.administrations]
+        ['40.0 milligram']
     """
 
     id: str = attrs.field(validator=text)
@@ -334,6 +399,15 @@ class CourseOutcome:
             (``None`` where the instrument defines none).
         remission: Whether the latest score is in remission (``None`` where
             the instrument defines none).
+
+    Example:
+        >>> from kapproto import Course, from_json
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> outcome = course.outcome("phq9")
+        >>> outcome.baseline[1].total, outcome.latest[1].total, outcome.change.absolute
+        (12, 4, -8)
+        >>> outcome.response, outcome.remission
+        (True, True)
     """
 
     instrument: str
@@ -363,6 +437,12 @@ class Course:
         timezone: IANA zone for windows in days or weeks and for "day 1".
         screenings: Screening reports, in the order done.
         sessions: Sessions ordered by start.
+
+    Example:
+        >>> from kapproto import Course, from_json
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> course.protocol, len(course.sessions), len(course.dosing_sessions)
+        (Reference(id='im-kap', version='1'), 8, 3)
     """
 
     id: str = attrs.field(validator=text)
