@@ -137,3 +137,9 @@ def test_tests_run_against_installed_package() -> None:
     location = Path(kapproto.__file__).resolve()
     assert not location.is_relative_to(ROOT / "src"), location
     assert not Path(str(resources.files("kapproto"))).resolve().is_relative_to(ROOT / "src")
+
+
+@pytest.mark.parametrize("name", kapproto.__all__)
+def test_every_public_name_has_an_example(name: str) -> None:
+    """Every public name's docstring shows a doctest example (run by test_docstrings.py)."""
+    assert ">>>" in (inspect.getdoc(getattr(kapproto, name)) or ""), name

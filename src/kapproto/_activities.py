@@ -127,6 +127,11 @@ class StepKind(enum.Enum):
     ``PREPARATION``, ``INTEGRATION`` and ``FOLLOW_UP`` are met by a session of
     the same :class:`~kapproto.SessionKind`; ``ASSESSMENT`` is met by the
     step's instruments being given, in any session.
+
+    Example:
+        >>> from kapproto import get_template
+        >>> [step.kind.value for step in get_template("kap-weekly-3").steps][:3]
+        ['preparation', 'integration', 'follow_up']
     """
 
     PREPARATION = "preparation"
@@ -154,6 +159,13 @@ class PlannedActivity:
         prompts: Prompts for the session.
         required: Whether its absence is an ``integration.missing`` finding.
         source: Where the step's timing comes from.
+
+    Example:
+        >>> from kapproto import Course, from_json, get_template
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> first = get_template("kap-weekly-3").for_course(course).activities[0]
+        >>> first.step_id, first.kind, str(first.earliest.date()), str(first.latest.date())
+        ('prep', <StepKind.PREPARATION: 'preparation'>, '2026-02-16', '2026-03-01')
     """
 
     step_id: str = attrs.field(validator=text)
@@ -214,6 +226,14 @@ class PlanConflict:
         dose_number: The dosing session (1-based) inside the window.
         dosing_time: When that dosing session is.
         message: The conflict, for people.
+
+    Example:
+        >>> import datetime as dt
+        >>> from kapproto import get_template
+        >>> days = [dt.datetime(2026, 3, d, 16, tzinfo=dt.timezone.utc) for d in (2, 3, 9)]
+        >>> conflict = get_template("kap-weekly-3").instantiate(dosing=days).conflicts[0]
+        >>> conflict.step_id, conflict.dose_number, conflict.dosing_time.day
+        ('integration', 2, 3)
     """
 
     step_id: str = attrs.field(validator=text)

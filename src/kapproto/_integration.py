@@ -63,6 +63,14 @@ class PlanTemplate:
         title: Human-readable title.
         source: Where the template as a whole comes from.
         steps: The steps, in file order; ids unique.
+
+    Example:
+        >>> from kapproto import get_template
+        >>> template = get_template("kap-weekly-3")
+        >>> template.ref
+        Reference(id='kap-weekly-3', version='1')
+        >>> [step.id for step in template.steps]
+        ['prep', 'integration', 'follow-up-1wk', 'follow-up-1mo', 'follow-up-3mo', 'follow-up-6mo']
     """
 
     id: str = attrs.field(validator=text)
@@ -296,6 +304,12 @@ def load_template(path: str | Path, *, instruments: Collection[str] | None = Non
     Raises:
         ProtocolError: The file cannot be read or parsed, or any problem in
             it (all reported at once).
+
+    Example:
+        >>> from kapproto import get_template, load_template
+        >>> template = load_template("src/kapproto/data/templates/kap-weekly-3.toml")
+        >>> template.ref, template == get_template("kap-weekly-3")
+        (Reference(id='kap-weekly-3', version='1'), True)
     """
     data = read_document(path, error=ProtocolError)
     return PlanTemplate.from_dict(data, instruments=instruments)
@@ -303,7 +317,13 @@ def load_template(path: str | Path, *, instruments: Collection[str] | None = Non
 
 @cache
 def builtin_templates() -> Mapping[tuple[str, str], PlanTemplate]:
-    """Every shipped template by ``(id, version)``, read once from ``data/templates/``."""
+    """Every shipped template by ``(id, version)``, read once from ``data/templates/``.
+
+    Example:
+        >>> from kapproto import builtin_templates
+        >>> sorted(builtin_templates())[-2:]
+        [('kap-guided-4-6', '1'), ('kap-weekly-3', '1')]
+    """
     found: dict[tuple[str, str], PlanTemplate] = {}
     for name, data in shipped("templates"):
         try:

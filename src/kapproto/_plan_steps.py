@@ -29,6 +29,11 @@ class PlanAnchor(enum.Enum):
     ``COURSE_START``: the course start (the first dosing time by default);
     ``EACH_DOSING``: each dosing session (or those chosen by ``every`` or
     ``doses``); ``LAST_DOSING``: the last dosing session.
+
+    Example:
+        >>> from kapproto import get_template
+        >>> [step.anchor.value for step in get_template("kap-weekly-3").steps][:3]
+        ['course_start', 'each_dosing', 'last_dosing']
     """
 
     COURSE_START = "course_start"
@@ -37,7 +42,13 @@ class PlanAnchor(enum.Enum):
 
 
 class WindowSide(enum.Enum):
-    """Whether a window lies after or before its anchor."""
+    """Whether a window lies after or before its anchor.
+
+    Example:
+        >>> from kapproto import get_template
+        >>> get_template("kap-weekly-3").steps[0].window
+        StepWindow(side=<WindowSide.BEFORE: 'before'>, start='14 d', end='1 d')
+    """
 
     AFTER = "after"
     BEFORE = "before"
@@ -212,6 +223,12 @@ class PlanStep:
         source: Where the step's timing (window, every/doses, duration) comes from.
         confidence: How sure that source is: ``C``, ``S`` or ``design``, the
             weakest of the step's numbers.
+
+    Example:
+        >>> from kapproto import get_template
+        >>> step = get_template("kap-weekly-3").steps[0]
+        >>> step.id, step.kind, step.instruments, str(step.duration)
+        ('prep', <StepKind.PREPARATION: 'preparation'>, ('phq9', 'gad7'), '120.0 minute')
     """
 
     id: str = attrs.field(validator=text)

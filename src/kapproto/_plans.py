@@ -66,6 +66,13 @@ class IntegrationPlan:
         conflicts: Windows that run into a dosing session other than their anchor.
         id: An id for the plan (the course id, say); it keeps the iCalendar
             UIDs of different patients' plans apart.
+
+    Example:
+        >>> from kapproto import Course, from_json, get_template
+        >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+        >>> plan = get_template("kap-weekly-3").for_course(course)
+        >>> len(plan.activities), len(plan.dosing), plan.conflicts
+        (8, 3, ())
     """
 
     template: Reference
