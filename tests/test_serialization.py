@@ -754,3 +754,9 @@ def test_register_hooks_reaches_configured_converters() -> None:
     for conv in (converter, fresh):
         assert Celsius(37.5) == conv.structure("37.5 C", Celsius)
         assert "37.5 C" == conv.unstructure(Celsius(37.5), Celsius)
+
+
+def test_to_dict_of_a_bare_quantity_is_canonical_json() -> None:
+    """A quantity on its own unstructures to {"value", "unit"} like a record field."""
+    assert {"value": 40, "unit": "mg"} == to_dict(quantity("0.04 g"))
+    assert '{"value": 120, "unit": "mm[Hg]"}' == to_json(quantity("120 mmHg"))

@@ -666,3 +666,9 @@ def test_use_registry_lacking_a_unit() -> None:
         "$: the registry does not define 'microgram', which kapproto needs for UCUM 'ug'\nTrue\n"
         == out
     )
+
+
+def test_quantity_kind_must_be_a_kind() -> None:
+    """A kind given by name instead of as a Kind is a UnitError, not an AttributeError."""
+    with pytest.raises(UnitError, match="is not a kind"):
+        quantity("40 mg", kind="BODY_MASS")  # type: ignore[arg-type]

@@ -35,6 +35,8 @@ from typing import Any, Final, TypeVar
 
 import cattrs
 
+from kapproto import _unit_registry
+from kapproto import units as _units
 from kapproto._documents import (
     document_kind,
     register_document,
@@ -163,7 +165,14 @@ def to_dict(obj: Any) -> Any:
         >>> data = to_dict(session)
         >>> data["schema"], data["weight"], data["administrations"][0]["amount"]
         ('kapproto.session/1', {'value': 80, 'unit': 'kg'}, {'value': 40, 'unit': 'mg'})
+        >>> from kapproto import quantity
+        >>> to_dict(quantity("0.04 g"))
+        {'value': 40, 'unit': 'mg'}
     """
+    registry = _unit_registry._registry
+    if registry is not None and isinstance(obj, registry.Quantity):
+        value, unit = _units.to_ucum(obj)
+        return {"value": value, "unit": unit}
     return converter.unstructure(obj)
 
 

@@ -397,6 +397,8 @@ def quantity(
         ...
         kapproto.exceptions.UnitError: $: '0.5' has no unit; a bare number is never a quantity
     """
+    if kind is not None and not isinstance(kind, Kind):
+        raise UnitError(f"kind={kind!r} is not a kind; expected one of kapproto.units.KINDS")
     reg = get_registry()
     if isinstance(value, reg.Quantity) and unit is None:
         info = _BY_CONTAINER.get(value._units)
