@@ -21,7 +21,7 @@ from typing import Any
 
 from _harness import Group
 
-from kapproto import units
+from kapproto import _unit_registry
 from kapproto.serialization import converter
 from kapproto.units import MASS, Mass, get_registry
 
@@ -57,8 +57,8 @@ def _import_group() -> Group:
 
 def _build_kapproto_registry() -> object:
     """What first use does: parse data/units.txt and resolve every accepted UCUM unit."""
-    reg = units._build_registry()
-    return [reg.Unit(expr) for expr in units._UCUM_TO_PINT.values()]
+    reg = _unit_registry._build_registry()
+    return [reg.Unit(expr) for expr in _unit_registry._UCUM_TO_PINT.values()]
 
 
 def _registry_group() -> Group:
