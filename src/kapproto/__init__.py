@@ -84,14 +84,14 @@ _NAMES: dict[str, str] = {
     "AdverseEvent": "kapproto._sessions",
     "AdverseEventOutcome": "kapproto._sessions",
     "AdverseEventSeverity": "kapproto._sessions",
-    "Course": "kapproto._sessions",
+    "Course": "kapproto._courses",
     "Reference": "kapproto._sessions",
     "Seriousness": "kapproto._sessions",
     "Session": "kapproto._sessions",
     "SessionKind": "kapproto._sessions",
     "SessionStatus": "kapproto._sessions",
     "facts_from_session": "kapproto._sessions",
-    "CourseOutcome": "kapproto._sessions",
+    "CourseOutcome": "kapproto._courses",
     "Anchor": "kapproto._protocols",
     "BpThreshold": "kapproto._protocols",
     "Monitoring": "kapproto._protocols",
@@ -264,6 +264,7 @@ if TYPE_CHECKING:
         check_course,
         check_session,
     )
+    from kapproto._courses import Course, CourseOutcome
     from kapproto._dose_checks import DoseCheck, check_dose_limits, check_doses
     from kapproto._dosing import (
         Administration,
@@ -299,8 +300,6 @@ if TYPE_CHECKING:
         AdverseEvent,
         AdverseEventOutcome,
         AdverseEventSeverity,
-        Course,
-        CourseOutcome,
         Reference,
         Seriousness,
         Session,

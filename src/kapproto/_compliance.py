@@ -14,11 +14,12 @@ from typing import Any
 import attrs
 
 from kapproto._compliance_report import ComplianceReport, NotEvaluable, Status, _Results
+from kapproto._courses import Course
 from kapproto._dose_checks import DoseCheck, check_dose_limits
 from kapproto._findings import Finding, Severity, finding
 from kapproto._monitoring import _check_monitoring
 from kapproto._protocols import Protocol
-from kapproto._sessions import Course, Session, SessionKind
+from kapproto._sessions import Session, SessionKind
 from kapproto._validators import instant
 from kapproto.exceptions import join_path
 from kapproto.screening import Decision

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from kapproto._codes import LOINC
+from kapproto._courses import Course
 from kapproto._fhir_common import (
     VITAL_SIGNS_CATEGORY,
     codeable,
@@ -20,7 +21,7 @@ from kapproto._fhir_common import (
     to_quantity,
 )
 from kapproto._fhir_records import administration_to_fhir, vitals_to_fhir
-from kapproto._sessions import AdverseEvent, Course, Session, SessionStatus
+from kapproto._sessions import AdverseEvent, Session, SessionStatus
 from kapproto.instruments import InstrumentResponse, get_instrument
 
 __all__ = ["NAMESPACE", "course_to_fhir", "session_to_fhir"]

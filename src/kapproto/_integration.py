@@ -43,10 +43,11 @@ from kapproto._activities import (
     to_tuple,
     utc,
 )
+from kapproto._courses import Course
 from kapproto._data import read_document, shipped
 from kapproto._plan_steps import PlanAnchor, PlanStep
 from kapproto._plans import IntegrationPlan
-from kapproto._sessions import Course, Reference
+from kapproto._sessions import Reference
 from kapproto._template_reader import read_template
 from kapproto.exceptions import ProtocolError, UnknownReferenceError, ValidationError
 

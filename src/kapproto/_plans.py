@@ -28,9 +28,10 @@ from kapproto._activities import (
     to_tuple,
     utc,
 )
+from kapproto._courses import Course
 from kapproto._findings import Finding, finding
 from kapproto._plan_render import instrument_names, render_ical, render_markdown
-from kapproto._sessions import Course, Reference, SessionKind
+from kapproto._sessions import Reference, SessionKind
 from kapproto._validators import aware
 from kapproto.exceptions import ValidationError
 from kapproto.serialization import register_document, register_hooks

@@ -35,6 +35,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kapproto._courses import Course
 from kapproto._dosing import Administration
 from kapproto._fhir_cds import SUMMARY_LIMIT, report_to_cards
 from kapproto._fhir_common import EXTENSION_BASE, validate
@@ -49,7 +50,7 @@ from kapproto._fhir_records import (
 from kapproto._fhir_session import NAMESPACE, course_to_fhir, session_to_fhir
 from kapproto._plans import IntegrationPlan
 from kapproto._protocols import Protocol
-from kapproto._sessions import Course, Session
+from kapproto._sessions import Session
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
 from kapproto.screening import ScreeningReport

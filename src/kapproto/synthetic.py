@@ -70,11 +70,12 @@ from decimal import Decimal
 from typing import Any, Final
 
 from kapproto._catalog import Catalog, get_protocol
+from kapproto._courses import Course
 from kapproto._dosing import Administration, volume_for
 from kapproto._limits import DoseLimits
 from kapproto._protocols import Anchor, Protocol
 from kapproto._routes import Formulation, Medication, Route
-from kapproto._sessions import Course, Session, SessionKind, facts_from_session
+from kapproto._sessions import Session, SessionKind, facts_from_session
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
 from kapproto.instruments import InstrumentResponse, get_instrument

@@ -69,7 +69,8 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
-from kapproto._sessions import Course, Session
+from kapproto._courses import Course
+from kapproto._sessions import Session
 from kapproto.exceptions import ValidationError
 
 __all__ = ["COLUMNS", "to_dataframe", "to_rows"]

@@ -78,7 +78,8 @@ def protocol_from(args: argparse.Namespace, catalog: Any, ref: Any) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     from kapproto._compliance import Status, check_course, check_session
-    from kapproto._sessions import Course, Session
+    from kapproto._courses import Course
+    from kapproto._sessions import Session
     from kapproto.serialization import from_dict, schema_of, to_dict
 
     data = read_json(args.record)

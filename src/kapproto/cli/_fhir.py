@@ -43,10 +43,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _read(path: str) -> Any:
     """The record in ``path``: a protocol file or a document of one of ``_KINDS``."""
+    from kapproto._courses import Course
     from kapproto._data import read_document
     from kapproto._plans import IntegrationPlan
     from kapproto._protocols import Protocol
-    from kapproto._sessions import Course, Session
+    from kapproto._sessions import Session
     from kapproto.exceptions import ValidationError
     from kapproto.screening import ScreeningReport
     from kapproto.serialization import from_dict, schema_of
