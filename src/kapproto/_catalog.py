@@ -15,19 +15,14 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from kapproto._data import read_document, shipped
+from kapproto._data import latest, read_document, shipped
 from kapproto._protocols import Protocol
-from kapproto.exceptions import KapprotoError, ProtocolError, UnknownReferenceError
+from kapproto.exceptions import KapprotoError, ProtocolError
 
 __all__ = ["Catalog", "get_protocol", "load_protocol"]
 
 T = TypeVar("T")
 Key = tuple[str, str]
-
-
-def _version_key(version: str) -> tuple[Any, ...]:
-    parts = version.split(".")
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
 
 
 @attrs.frozen
@@ -46,16 +41,7 @@ class _Shelf(Generic[T]):
         return self._cache["entries"]
 
     def get(self, id: str, version: str | None = None) -> T:
-        if version is not None:
-            found = self.entries.get((id, version))
-        else:
-            versions = sorted((v for i, v in self.entries if i == id), key=_version_key)
-            found = self.entries[(id, versions[-1])] if versions else None
-        if found is None:
-            known = ", ".join(f"{i}@{v}" for i, v in sorted(self.entries)) or "none"
-            wanted = f"{id}@{version}" if version is not None else id
-            raise UnknownReferenceError(f"unknown {self.kind} {wanted!r}; known: {known}")
-        return found
+        return latest(self.entries, id, version, kind=self.kind)
 
     def add(self, key: Key, value: T) -> _Shelf[T]:
         entries = {**self.entries, key: value}

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from kapproto.exceptions import KapprotoError, ProtocolError
+from kapproto.exceptions import KapprotoError, ProtocolError, UnknownReferenceError
 
-__all__ = ["load_data", "read_document", "shipped"]
+T = TypeVar("T")
+
+__all__ = ["latest", "load_data", "read_document", "shipped", "version_key"]
 
 
 @cache
@@ -55,3 +58,33 @@ def read_document(
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
         raise error(f"{p} is not valid {'JSON' if is_json else 'TOML'}: {exc}") from None
     return data
+
+
+def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for versions: numeric parts as numbers ("10" after "9"), others as text."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.split("."))
+
+
+def latest(
+    entries: Mapping[tuple[str, str], T],
+    id: str,
+    version: str | None,
+    *,
+    kind: str,
+    path: str = "$",
+) -> T:
+    """The entry ``(id, version)``, or the latest version of ``id`` when ``version`` is None.
+
+    Raises:
+        UnknownReferenceError: No such entry; the message lists the known ones.
+    """
+    if version is None:
+        versions = sorted((v for i, v in entries if i == id), key=version_key)
+        version_found = versions[-1] if versions else None
+    else:
+        version_found = version if (id, version) in entries else None
+    if version_found is None:
+        known = ", ".join(f"{i}@{v}" for i, v in sorted(entries)) or "none"
+        wanted = f"{id}@{version}" if version is not None else id
+        raise UnknownReferenceError(f"unknown {kind} {wanted!r}; known: {known}", path=path)
+    return entries[(id, version_found)]

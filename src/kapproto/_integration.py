@@ -44,12 +44,12 @@ from kapproto._activities import (
     utc,
 )
 from kapproto._courses import Course
-from kapproto._data import read_document, shipped
+from kapproto._data import latest, read_document, shipped
 from kapproto._plan_steps import PlanAnchor, PlanStep
 from kapproto._plans import IntegrationPlan
 from kapproto._sessions import Reference
 from kapproto._template_reader import read_template
-from kapproto.exceptions import ProtocolError, UnknownReferenceError, ValidationError
+from kapproto.exceptions import ProtocolError, ValidationError
 
 __all__ = ["PlanTemplate", "builtin_templates", "get_template", "load_template"]
 
@@ -335,10 +335,6 @@ def builtin_templates() -> Mapping[tuple[str, str], PlanTemplate]:
     return found
 
 
-def _version_key(version: str) -> tuple[tuple[int, int, str], ...]:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.split("."))
-
-
 def get_template(id: str, version: str | None = None) -> PlanTemplate:
     """A built-in template by id: the latest version unless ``version`` is given.
 
@@ -349,11 +345,4 @@ def get_template(id: str, version: str | None = None) -> PlanTemplate:
         >>> get_template("iv-induction-6").version
         '1'
     """
-    shipped = builtin_templates()
-    versions = sorted((v for i, v in shipped if i == id), key=_version_key)
-    wanted = version if version is not None else (versions[-1] if versions else None)
-    if wanted is None or (id, wanted) not in shipped:
-        known = ", ".join(f"{i}@{v}" for i, v in sorted(shipped))
-        name = f"{id}@{version}" if version is not None else id
-        raise UnknownReferenceError(f"unknown template {name!r}; known: {known}", path="$.template")
-    return shipped[(id, wanted)]
+    return latest(builtin_templates(), id, version, kind="template", path="$.template")

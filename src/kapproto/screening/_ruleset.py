@@ -10,9 +10,9 @@ from typing import Any, Final
 
 import attrs
 
-from kapproto._data import read_document, shipped
+from kapproto._data import latest, read_document, shipped
 from kapproto._params import Confidence
-from kapproto.exceptions import RuleError, UnknownReferenceError
+from kapproto.exceptions import RuleError
 from kapproto.screening._catalogue import FactSpec, FactType
 from kapproto.screening._compile import CompiledRule, compile_rules
 from kapproto.screening._model import (
@@ -300,10 +300,6 @@ def load_ruleset(path: str | os.PathLike[str]) -> RuleSet:
     return RuleSet.from_dict(read_document(path, error=RuleError))
 
 
-def _version_key(version: str) -> tuple[int, int | str]:
-    return (1, int(version)) if version.isdigit() else (0, version)
-
-
 @cache
 def builtin_rulesets() -> Mapping[tuple[str, str], RuleSet]:
     """Every rule set kapproto ships, by ``(id, version)``."""
@@ -325,14 +321,7 @@ def get_ruleset(id: str, version: str | None = None) -> RuleSet:
         >>> get_ruleset("ketamine-contraindications").ref
         RuleSetRef(id='ketamine-contraindications', version='1')
     """
-    found = [
-        rs for (rid, ver), rs in builtin_rulesets().items() if rid == id and version in (None, ver)
-    ]
-    if not found:
-        known = ", ".join(f"{rid}@{ver}" for rid, ver in builtin_rulesets())
-        wanted = f"{id}@{version}" if version is not None else id
-        raise UnknownReferenceError(f"unknown rule set {wanted!r}; known: {known}")
-    return max(found, key=lambda rs: _version_key(rs.version))
+    return latest(builtin_rulesets(), id, version, kind="rule set")
 
 
 def _hooks(conv: Any) -> None:
