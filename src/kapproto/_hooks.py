@@ -68,7 +68,18 @@ def _strict_bool(value: object, _: object) -> bool:
     return value
 
 
+_fromisoformat = _dt.datetime.fromisoformat
+
+
 def _structure_datetime(value: object, _: object) -> _dt.datetime:
+    if type(value) is str:  # the hot path: an ISO string with an offset
+        try:
+            moment = _fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if moment.utcoffset() is not None:
+                return moment
     if isinstance(value, _dt.datetime):
         moment = value
     elif isinstance(value, str):
@@ -113,9 +124,22 @@ def _is_enum(tp: object) -> bool:
     return isinstance(tp, type) and issubclass(tp, enum.Enum)
 
 
+# enum class -> {value: member}, filled by _enum_hook
+_BY_VALUE: dict[type, dict[object, enum.Enum]] = {}
+
+
+def _structure_enum(value: object, tp: Any) -> enum.Enum:
+    """Any enum: a member by its value (the hot path), else :func:`_enum_hook`'s checks."""
+    try:
+        return _BY_VALUE[tp][value]
+    except (KeyError, TypeError):
+        return _enum_hook(tp)(value, tp)
+
+
 @cache
 def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
     by_value = {m.value: m for m in tp}
+    _BY_VALUE[tp] = by_value
     allowed = ", ".join(repr(v) for v in by_value)
 
     def structure(value: object, _: object) -> enum.Enum:
@@ -152,25 +176,26 @@ def _is_kind(tp: object) -> bool:
     return get_origin(tp) is Annotated and any(isinstance(a, _units.Kind) for a in get_args(tp)[1:])
 
 
-def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callable[[Any], Any]]:
+def _quantity_hooks(
+    tp: object, *, optional: bool = False
+) -> tuple[Callable[[object, object], Any], Callable[[Any], Any]]:
+    """Structure and unstructure hooks of one kind (``optional``: ``None`` passes)."""
     kind = next(a for a in get_args(tp)[1:] if isinstance(a, _units.Kind))
     reg = _units.get_registry()
     Q = reg.Quantity
-    make = _units.make_quantity
+    new = object.__new__
     parse_unit = _units.parse_unit
     canonical_number = _units.canonical_number
     factor_of = kind._factor
     target = kind.unit
+    container = target._units
     code = kind.canonical
 
+    # unit spelling -> factor to the canonical unit, filled on first sight of a spelling
     factors: dict[str, float] = {}
 
     def factor_for(unit: object) -> float:
         """The factor from ``unit`` to the canonical unit; ValidationError at ``$.unit``."""
-        if isinstance(unit, str):
-            cached = factors.get(unit)
-            if cached is not None:
-                return cached
         if not isinstance(unit, str):
             raise ValidationError(
                 f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
@@ -188,18 +213,27 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
         return factor
 
     def structure(value: object, _: object) -> Any:
-        # Fast path: a plain {"value": <finite float or int>, "unit": <known spelling>} dict.
+        # Fast path: {"value": <finite float or exact int>, "unit": <a spelling seen before>}.
         if type(value) is dict and len(value) == 2:
             mag, unit = value.get("value"), value.get("unit")
             factor = factors.get(unit) if type(unit) is str else None
-            if factor is not None and (
-                type(mag) is float or (type(mag) is int and -(2**53) < mag < 2**53)
-            ):
-                scaled = float(mag) * factor if factor != 1.0 else float(mag)
-                if scaled - scaled == 0.0 and (factor == 1.0 or abs(scaled) < 1e300):
-                    return make(
-                        scaled if factor == 1.0 else _units._scale(float(mag), factor), target
-                    )
+            if factor is not None:
+                if type(mag) is int and -(2**53) < mag < 2**53:
+                    mag = float(mag)
+                if type(mag) is float and mag - mag == 0.0:
+                    if factor != 1.0:
+                        scaled = mag * factor
+                        mag = _units._scale(mag, factor) if abs(scaled) < 1e300 else None
+                    if mag is not None:
+                        q = new(Q)
+                        q._magnitude = mag
+                        q._units = container
+                        return q
+        if value is None and optional:
+            return None
+        return slow(value)
+
+    def slow(value: object) -> Any:
         if isinstance(value, Mapping):
             if value.keys() != {"value", "unit"}:
                 extra = sorted(set(value) - {"value", "unit"})
@@ -219,7 +253,7 @@ def _quantity_hooks(tp: object) -> tuple[Callable[[object, object], Any], Callab
             if problems or mag is None:
                 raise ValidationError(problems=problems)
             try:
-                return make(_units._scale(mag, factor, path="$.value"), target)
+                return _units.make_quantity(_units._scale(mag, factor, path="$.value"), target)
             except KapprotoError as exc:
                 raise ValidationError(problems=exc.problems) from None
         if isinstance(value, str):
@@ -264,13 +298,7 @@ def _optional_kind_hook(conv: cattrs.Converter) -> Callable[[Any], Callable[[obj
     """``Mass | None`` without cattrs' per-call union dispatch (a hot path)."""
 
     def factory(tp: Any) -> Callable[[object, object], Any]:
-        inner_type = next(a for a in get_args(tp) if _is_kind(a))
-        inner = conv.get_structure_hook(inner_type)
-
-        def structure(value: object, _: object) -> Any:
-            return None if value is None else inner(value, inner_type)
-
-        return structure
+        return _quantity_hooks(next(a for a in get_args(tp) if _is_kind(a)), optional=True)[0]
 
     return factory
 
@@ -303,6 +331,8 @@ def _record_structure(
         what = f"a {kind} document" if kind else f"a {cls.__name__}"
 
         def structure(value: object, _: object) -> Any:
+            if kind is None and type(value) is dict:
+                return base(value, tp)
             if not isinstance(value, Mapping):
                 raise ValidationError(f"expected {what} (a JSON object), got {value!r}")
             return base(value if kind is None else _upgrade(value, kind), tp)
@@ -376,7 +406,20 @@ def _collection_structure(
                 raise ValidationError(problems=problems)
             return out
 
+        item_type = args[0]
+        make = _ARRAYS.get(origin)
+        item_hook: list[Callable[[Any, Any], Any]] = []  # resolved on first use
+
         def structure(value: object, _: object) -> Any:
+            if type(value) is list and fixed is None and make is not None:
+                # hot path: every item valid; on any failure, the path below reports them all
+                if not item_hook:
+                    item_hook.append(conv.get_structure_hook(item_type))
+                one = item_hook[0]
+                try:
+                    return make([one(v, item_type) for v in value])
+                except Exception:
+                    pass  # re-done below, where every problem is located
             if is_object:
                 if not isinstance(value, Mapping):
                     raise ValidationError(f"expected a JSON object, got {value!r}")

@@ -268,11 +268,15 @@ class Session:
 
     def __attrs_post_init__(self) -> None:
         problems: list[tuple[str, str]] = []
-        if instant(self.end) < instant(self.start):
+        start, end = instant(self.start), instant(self.end)
+        if end < start:
             problems.append(
                 ("$.end", f"end {self.end.isoformat()} is before start {self.start.isoformat()}")
             )
-        inside = self._inside
+
+        def inside(moment: dt.datetime) -> bool:
+            return start <= instant(moment) <= end
+
         for i, adm in enumerate(self.administrations):
             if not inside(adm.start) or (adm.end is not None and not inside(adm.end)):
                 problems.append(
@@ -281,22 +285,19 @@ class Session:
                         "administration lies outside the session's start..end",
                     )
                 )
-        for i, v in enumerate(self.vitals):
-            if not inside(v.time):
-                problems.append(
-                    (
-                        f"$.vitals[{i}].time",
-                        f"{v.time.isoformat()} lies outside the session's start..end",
+        times = (
+            ("vitals", [v.time for v in self.vitals]),
+            ("assessments", [a.time for a in self.assessments]),
+        )
+        for where, moments in times:
+            for i, moment in enumerate(moments):
+                if not inside(moment):
+                    problems.append(
+                        (
+                            f"$.{where}[{i}].time",
+                            f"{moment.isoformat()} lies outside the session's start..end",
+                        )
                     )
-                )
-        for i, a in enumerate(self.assessments):
-            if not inside(a.time):
-                problems.append(
-                    (
-                        f"$.assessments[{i}].time",
-                        f"{a.time.isoformat()} lies outside the session's start..end",
-                    )
-                )
         if self.discharged_at is not None and not inside(self.discharged_at):
             problems.append(
                 (
@@ -305,7 +306,7 @@ class Session:
                 )
             )
         ids = [a.id for a in self.administrations]
-        for i, adm_id in enumerate(ids):
+        for i, adm_id in enumerate(ids if len(set(ids)) != len(ids) else ()):
             if ids.index(adm_id) != i:
                 problems.append(
                     (f"$.administrations[{i}].id", f"duplicate administration id {adm_id!r}")
@@ -333,9 +334,6 @@ class Session:
             problems.append(("$.supersedes", "a session cannot supersede itself"))
         if problems:
             raise ValidationError(problems=problems)
-
-    def _inside(self, moment: dt.datetime) -> bool:
-        return instant(self.start) <= instant(moment) <= instant(self.end)
 
     @property
     def first_administration(self) -> Administration | None:

@@ -36,7 +36,9 @@ def text(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
         raise ValidationError(
             f"{attribute.name}={value!r} must be a non-empty string", path=f"$.{attribute.name}"
         )
-    if any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in value):
+    if not value.isprintable() and any(
+        unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in value
+    ):
         raise ValidationError(
             f"{attribute.name}={value!r} contains a control character", path=f"$.{attribute.name}"
         )

@@ -51,6 +51,13 @@ def vital_ranges() -> dict[str, tuple[float, float, str]]:
     return out
 
 
+@cache
+def _bounds() -> tuple[tuple[float, float], ...]:
+    """``(low_exclusive, high)`` of each field of :data:`VITAL_FIELDS`, in order."""
+    ranges = vital_ranges()
+    return tuple((ranges[name][0], ranges[name][1]) for name in VITAL_FIELDS)
+
+
 @attrs.frozen
 class VitalSigns:
     """One set of vital-sign readings taken at one time.
@@ -83,6 +90,21 @@ class VitalSigns:
     spo2: Fraction | None = kind_field(FRACTION, optional=True, default=None)
 
     def __attrs_post_init__(self) -> None:
+        # the common case, checked without building messages: every reading possible
+        values = (self.systolic, self.diastolic, self.heart_rate, self.respiratory_rate, self.spo2)
+        present = False
+        for value, (low, high) in zip(values, _bounds(), strict=True):
+            if value is not None:
+                present = True
+                if not low < value._magnitude <= high:
+                    break
+        else:
+            sbp, dbp = values[0], values[1]
+            if present and (sbp is None or dbp is None or dbp._magnitude <= sbp._magnitude):
+                return
+        self._refuse()
+
+    def _refuse(self) -> None:
         problems: list[tuple[str, str]] = []
         present = 0
         ranges = vital_ranges()

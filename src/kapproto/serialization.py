@@ -65,6 +65,7 @@ from kapproto._hooks import (
     _strict_str,
     _structure_date,
     _structure_datetime,
+    _structure_enum,
     _structure_zone,
     _validation_error,
 )
@@ -116,7 +117,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(zoneinfo.ZoneInfo, lambda v: v.key)
     conv.register_structure_hook_factory(_is_enum, _enum_hook)
     # cattrs 24 dispatches Enum by class before any factory: override it there too
-    conv.register_structure_hook(enum.Enum, lambda v, tp: _enum_hook(tp)(v, tp))
+    conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_unstructure_hook_factory(_is_enum, lambda _tp: lambda v: v.value)
     for mixed in (enum.StrEnum, enum.IntEnum):  # else cattrs' str/int hook passes the member on
         conv.register_unstructure_hook(mixed, lambda v: v.value)

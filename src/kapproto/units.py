@@ -308,10 +308,17 @@ def kind_field(kind: Kind, *, optional: bool = False, **kwargs: Any) -> Any:
         optional: Allow ``None``.
         **kwargs: Passed to :func:`attrs.field` (``default``, ``validator``, ...).
     """
+    name = kind.name
 
     def convert(value: object, field: attrs.Attribute[Any]) -> Any:
         if value is None and optional:
             return None
+        # hot path (every structured record): already canonical, a finite float
+        canonical = _CANONICAL.get(name)
+        if canonical is not None and getattr(value, "_units", None) is canonical:
+            mag = value._magnitude  # type: ignore[attr-defined]
+            if type(mag) is float and mag - mag == 0.0:
+                return value
         return kind.check(value, name=field.name, path=f"$.{field.name}")
 
     return attrs.field(converter=attrs.Converter(convert, takes_field=True), **kwargs)

@@ -18,6 +18,7 @@ from kapproto.serialization import register_hooks
 __all__ = ["InstrumentResponse"]
 
 _KEYS = ("instrument", "time", "answers")
+_KEYSET = frozenset(_KEYS)
 
 
 def _freeze_answer(value: object) -> object:
@@ -100,6 +101,14 @@ def _unstructure(value: InstrumentResponse) -> dict[str, Any]:
 
 def _structure(conv: cattrs.Converter) -> Any:
     def structure(data: object, _: object) -> InstrumentResponse:
+        if type(data) is dict and data.keys() == _KEYSET and type(data["instrument"]) is str:
+            # the common case: exactly the three keys; the record checks the rest
+            try:
+                moment = conv.structure(data["time"], dt.datetime)
+            except KapprotoError:
+                pass  # reported below, with any problem of the answers
+            else:
+                return InstrumentResponse(data["instrument"], moment, data["answers"])
         if not isinstance(data, Mapping):
             raise ValidationError(f"expected an instrument response (a JSON object), got {data!r}")
         problems = [(f"$.{k}", "required key is missing") for k in _KEYS if k not in data]

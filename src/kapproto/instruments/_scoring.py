@@ -97,6 +97,36 @@ def _asked(inst: Instrument, scores: Mapping[str, int]) -> list[str]:
     return asked
 
 
+# instrument id -> (the instrument, its items' (id, min, max)), for instruments
+# whose every item is an integer asked unconditionally; the rest take the full path
+_RANGES: dict[str, tuple[Instrument, tuple[tuple[str, int, int], ...]]] = {}
+
+
+def _all_in_range(inst: Instrument, answers: object) -> dict[str, int] | None:
+    """Item scores when every item is answered in order with an in-range integer, else ``None``.
+
+    The common case, checked without building paths or messages; anything
+    else (keyed answers, gaps, options, skip logic, a bad value) returns
+    ``None`` and goes through the checks that say what is wrong.
+    """
+    if type(answers) is not tuple and type(answers) is not list:
+        return None
+    entry = _RANGES.get(inst.id)
+    if entry is None or entry[0] is not inst:
+        simple = all(i.kind is AnswerKind.INTEGER and i.asked_if is None for i in inst.items)
+        entry = (inst, tuple((i.id, i.min, i.max) for i in inst.items) if simple else ())
+        _RANGES[inst.id] = entry
+    ranges = entry[1]
+    if not ranges or len(answers) != len(ranges):
+        return None
+    scores: dict[str, int] = {}
+    for (item_id, low, high), value in zip(ranges, answers, strict=True):
+        if type(value) is not int or not low <= value <= high:
+            return None
+        scores[item_id] = value
+    return scores
+
+
 def item_scores(instrument: str | Instrument, answers: object) -> tuple[dict[str, int], bool]:
     """Check answers against the instrument; return item scores by id and whether prorated.
 
@@ -105,6 +135,9 @@ def item_scores(instrument: str | Instrument, answers: object) -> tuple[dict[str
         UnknownReferenceError: ``instrument`` is an unknown id.
     """
     inst = resolve(instrument)
+    fast = _all_in_range(inst, answers)
+    if fast is not None:
+        return fast, False
     keyed, problems = _keyed(inst, answers)
     by_id = {item.id: item for item in inst.items}
     scores: dict[str, int] = {}
