@@ -163,9 +163,10 @@ def _primitive(
     cattrs dispatches on ``str`` and ``int`` before any predicate hook, so
     without this an ``IntEnum`` field would take any integer.
     """
+    builtins = (str, int, float)
 
     def structure(value: object, tp: object) -> object:
-        if _is_enum(tp):
+        if tp not in builtins and _is_enum(tp):
             return _enum_hook(tp)(value, tp)
         return check(value, tp)
 
