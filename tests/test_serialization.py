@@ -471,17 +471,77 @@ def test_missing_migration_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ['{"id": "a", "id": "b"}', '{"readings": [{"time": 1, "time": 2}]}'],
+    ("text", "where"),
+    [
+        ('{"id": "a", "id": "b"}', "$.id"),
+        ('{"readings": [{"time": 1, "time": 2}]}', "$.readings[0].time"),
+        ('{"a b": 1, "a b": 2}', "$['a b']"),
+    ],
 )
-def test_duplicate_json_keys(text: str) -> None:
-    """Duplicate keys in a JSON object are refused, naming the key."""
+def test_duplicate_json_keys(text: str, where: str) -> None:
+    """Duplicate keys in a JSON object are refused at the repeated key's path, naming it."""
     with pytest.raises(ValidationError) as info:
         from_json(text, Record)
     [(path, message)] = info.value.problems
-    assert "$" == path
+    assert where == path
     assert message.startswith("duplicate key ")
     assert "in a JSON object" in message
+
+
+_SEGMENTS = st.lists(st.text(min_size=1, max_size=5) | st.integers(0, 3), max_size=6)
+
+
+def _nest(segments: list[str | int], leaf: str) -> tuple[str, str]:
+    """JSON text with ``leaf`` at ``segments``, and the JSON path of that place."""
+    text, path = leaf, "$"
+    for segment in reversed(segments):
+        if isinstance(segment, int):
+            text = "[" + "null, " * segment + text + "]"
+        else:
+            text = "{" + json.dumps(segment) + ": " + text + "}"
+    for segment in segments:
+        if isinstance(segment, int):
+            path += f"[{segment}]"
+        else:
+            path += f".{segment}" if segment.isidentifier() else f"[{segment!r}]"
+    return text, path
+
+
+@given(segments=_SEGMENTS, key=st.text(min_size=1, max_size=5))
+def test_duplicate_key_reported_at_its_path(segments: list[str | int], key: str) -> None:
+    """Wherever a key is repeated, the problem's path leads to it; the rest is not lost."""
+    member = json.dumps(key)
+    text, path = _nest(segments, "{" + f"{member}: 1, {member}: 2" + "}")
+    with pytest.raises(ValidationError) as info:
+        loads(text)
+    where = f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"
+    assert [p for p, _ in info.value.problems] == [where]
+    assert repr(key) in info.value.problems[0][1]
+
+
+@given(segments=_SEGMENTS, constant=st.sampled_from(["NaN", "Infinity", "-Infinity"]))
+def test_non_finite_number_reported_at_its_path(segments: list[str | int], constant: str) -> None:
+    text, path = _nest(segments, constant)
+    with pytest.raises(ValidationError) as info:
+        loads(text)
+    assert [tuple(p) for p in info.value.problems] == [
+        (path, f"{constant} is not valid JSON; numbers must be finite")
+    ]
+
+
+def test_every_duplicate_and_constant_reported_in_document_order() -> None:
+    text = '{"v": [{"x": NaN, "y": 1, "y": -Infinity}], "k": 1, "k": 2}'
+    with pytest.raises(ValidationError) as info:
+        loads(text)
+    assert [p for p, _ in info.value.problems] == ["$.v[0].x", "$.v[0].y", "$.v[0].y", "$.k"]
+
+
+def test_duplicate_key_before_a_syntax_error_reports_the_syntax_error() -> None:
+    with pytest.raises(ValidationError) as info:
+        loads('[{"a": 1, "a": 2}, oops]')
+    [(path, message)] = info.value.problems
+    assert path == "$"
+    assert message.startswith("not valid JSON: Expecting value")
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
@@ -492,7 +552,9 @@ def test_nan_and_infinity_in_json(constant: str) -> None:
     )
     with pytest.raises(ValidationError) as info:
         from_json(text, Record)
-    assert {"$": f"{constant} is not valid JSON; numbers must be finite"} == _problems(info.value)
+    assert {"$.amount.value": f"{constant} is not valid JSON; numbers must be finite"} == _problems(
+        info.value
+    )
 
 
 def test_nan_from_python_refused_at_path() -> None:

@@ -200,31 +200,97 @@ def from_dict(data: object, cls: type[T]) -> T:
         raise _validation_error(exc, data) from None
 
 
+class _NotJSON(Exception):
+    """A duplicate key or a NaN/Infinity: located by :func:`_locate` before it is reported."""
+
+
 def _reject_constant(name: str) -> None:
-    raise ValidationError(f"{name} is not valid JSON; numbers must be finite")
+    raise _NotJSON
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out = dict(pairs)
-    if len(out) != len(pairs):  # rare: find the first key given twice
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValidationError(f"duplicate key {key!r} in a JSON object")
-            seen.add(key)
+    if len(out) != len(pairs):
+        raise _NotJSON
     return out
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as parsed for :func:`_locate`: its pairs, duplicates kept."""
+
+    __slots__ = ()
+
+
+class _Constant(str):
+    """``NaN``, ``Infinity`` or ``-Infinity`` as parsed for :func:`_locate`."""
+
+    __slots__ = ()
+
+
+def _member(path: str, key: str) -> str:
+    return f"{path}.{key}" if key.isidentifier() else f"{path}[{key!r}]"
+
+
+class _Repeated(str):
+    """A key given twice in one object: stands on :func:`_locate`'s stack before its value."""
+
+    __slots__ = ()
+
+
+def _locate(text: str | bytes) -> list[tuple[str, str]]:
+    """Every duplicate key and non-finite number in ``text``, in document order, with paths.
+
+    Only called once the strict parse has failed on one of them, so the
+    common path pays nothing for the paths. The walk is iterative: a document
+    as deep as the parser allows does not exhaust the stack here.
+    """
+    root = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_Constant)
+    problems: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("$", root)]
+    while stack:
+        path, node = stack.pop()
+        children: list[tuple[str, Any]] = []
+        if isinstance(node, _Repeated):
+            problems.append(
+                (path, f"duplicate key {str(node)!r} in a JSON object; each key may appear once")
+            )
+        elif isinstance(node, _Pairs):
+            seen: set[str] = set()
+            for key, value in node:
+                where = _member(path, key)
+                if key in seen:
+                    children.append((where, _Repeated(key)))
+                seen.add(key)
+                children.append((where, value))
+        elif isinstance(node, list):
+            children = [(f"{path}[{i}]", value) for i, value in enumerate(node)]
+        elif isinstance(node, _Constant):
+            problems.append((path, f"{node} is not valid JSON; numbers must be finite"))
+        stack.extend(reversed(children))  # document order
+    return problems
 
 
 def loads(text: str | bytes) -> Any:
     """Parse JSON strictly: no NaN or Infinity, no duplicate keys.
 
     Raises:
-        ValidationError: The text is not valid JSON.
+        ValidationError: The text is not valid JSON. A duplicate key or a
+            non-finite number is reported at its JSON path, every one of them.
+
+    Example:
+        >>> loads('{"vitals": [{"spo2": 98, "spo2": 97}]}')
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.ValidationError: $.vitals[0].spo2: duplicate key 'spo2' in a JSON object; each key may appear once
     """
     try:
         return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
-    except KapprotoError:
-        raise
+    except _NotJSON:
+        try:
+            problems = _locate(text)
+        except (ValueError, TypeError, RecursionError) as exc:  # also broken further on
+            raise ValidationError(f"not valid JSON: {exc}") from None
+        raise ValidationError(problems=problems) from None
     except (ValueError, TypeError, RecursionError) as exc:
         # ValueError: JSONDecodeError, UnicodeDecodeError, an integer of over 4300 digits
         raise ValidationError(f"not valid JSON: {exc}") from None
