@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import zoneinfo
 from typing import Any
@@ -116,7 +117,7 @@ class Course:
         if problems:
             raise ValidationError(problems=problems)
 
-    @property
+    @functools.cached_property
     def effective_sessions(self) -> tuple[Session, ...]:
         """The sessions that count, those neither entered in error nor superseded by a later record."""
         superseded = {s.supersedes for s in self.sessions if s.supersedes}
@@ -126,7 +127,7 @@ class Course:
             if s.status is not SessionStatus.ENTERED_IN_ERROR and s.id not in superseded
         )
 
-    @property
+    @functools.cached_property
     def dosing_sessions(self) -> tuple[Session, ...]:
         """Effective dosing sessions in which a dose was given, in order."""
         return tuple(
