@@ -51,13 +51,9 @@ from kapproto._hooks import (
     _is_collection,
     _is_document,
     _is_enum,
-    _is_kind,
-    _is_optional_kind,
     _is_record,
     _is_set_or_fixed_tuple,
-    _optional_kind_hook,
     _primitive,
-    _quantity_hooks,
     _record_structure,
     _strict_bool,
     _strict_float,
@@ -68,6 +64,12 @@ from kapproto._hooks import (
     _structure_enum,
     _structure_zone,
     _validation_error,
+)
+from kapproto._quantity_hooks import (
+    _is_kind,
+    _is_optional_kind,
+    _optional_kind_hook,
+    _quantity_hooks,
 )
 from kapproto.exceptions import KapprotoError, ValidationError
 
@@ -123,7 +125,7 @@ def configure_converter(conv: cattrs.Converter) -> None:
         conv.register_unstructure_hook(mixed, lambda v: v.value)
     conv.register_structure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[0])
     conv.register_unstructure_hook_factory(_is_kind, lambda tp: _quantity_hooks(tp)[1])
-    conv.register_structure_hook_factory(_is_optional_kind, _optional_kind_hook(conv))
+    conv.register_structure_hook_factory(_is_optional_kind, _optional_kind_hook)
     conv.register_structure_hook_factory(_is_collection, _collection_structure(conv))
     conv.register_unstructure_hook_factory(_is_set_or_fixed_tuple, _collection_unstructure(conv))
     conv.register_structure_hook_factory(_is_record, _record_structure(conv))
