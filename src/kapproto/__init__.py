@@ -46,7 +46,7 @@ _NAMES: dict[str, str] = {
     "Medication": "kapproto._routes",
     "Basis": "kapproto._routes",
     "Bioavailability": "kapproto._routes",
-    "Administration": "kapproto._dosing",
+    "Administration": "kapproto._administration",
     "DoseSpec": "kapproto._dosing",
     "ExposureEstimate": "kapproto._dosing",
     "volume_for": "kapproto._dosing",
@@ -254,6 +254,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from kapproto._activities import PlanConflict, PlannedActivity, StepKind
+    from kapproto._administration import Administration
     from kapproto._bounds import DoseBound
     from kapproto._catalog import Catalog, get_protocol, load_protocol
     from kapproto._codes import Coding
@@ -267,7 +268,6 @@ if TYPE_CHECKING:
     from kapproto._courses import Course, CourseOutcome
     from kapproto._dose_checks import DoseCheck, check_dose_limits, check_doses
     from kapproto._dosing import (
-        Administration,
         DoseSpec,
         ExposureEstimate,
         infusion_rate,

@@ -42,7 +42,7 @@ from kapproto._validators import instant
 from kapproto.units import DURATION, MASS, MASS_RATE
 
 if TYPE_CHECKING:
-    from kapproto._dosing import Administration
+    from kapproto._administration import Administration
 
 __all__ = ["DoseCheck", "NotEvaluable", "check_dose_limits", "check_doses"]
 

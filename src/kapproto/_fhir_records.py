@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kapproto._administration import Administration
 from kapproto._codes import SNOMED
-from kapproto._dosing import Administration
 from kapproto._fhir_common import (
     VITAL_SIGNS_CATEGORY,
     codeable,

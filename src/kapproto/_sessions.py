@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import cattrs
 
-from kapproto._dosing import Administration
+from kapproto._administration import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
 from kapproto._validators import aware, instant, text

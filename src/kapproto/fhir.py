@@ -35,8 +35,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kapproto._administration import Administration
 from kapproto._courses import Course
-from kapproto._dosing import Administration
 from kapproto._fhir_cds import SUMMARY_LIMIT, report_to_cards
 from kapproto._fhir_common import EXTENSION_BASE, validate
 from kapproto._fhir_plan import plan_to_fhir

@@ -69,9 +69,10 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
+from kapproto._administration import Administration
 from kapproto._catalog import Catalog, get_protocol
 from kapproto._courses import Course
-from kapproto._dosing import Administration, volume_for
+from kapproto._dosing import volume_for
 from kapproto._limits import DoseLimits
 from kapproto._protocols import Anchor, Protocol
 from kapproto._routes import Formulation, Medication, Route

@@ -118,8 +118,8 @@ def _protocol_check(
     """The computed dose as one administration, checked against ``--protocol``."""
     import datetime as dt
 
+    from kapproto._administration import Administration
     from kapproto._dose_checks import check_dose_limits
-    from kapproto._dosing import Administration
     from kapproto._routes import Formulation
     from kapproto.cli._check import catalog_from, protocol_from
 

@@ -40,7 +40,7 @@ def administrations(
         formulation: Fix the formulation.
         start: Strategy for the start time (default ``aware_datetimes()``).
     """
-    from kapproto._dosing import Administration
+    from kapproto._administration import Administration
     from kapproto._routes import Basis, Formulation, Medication, Route
 
     @st.composite

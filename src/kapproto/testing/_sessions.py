@@ -233,7 +233,7 @@ def _is_infusion(entry: Any) -> bool:
 
 def _administer(draw: st.DrawFn, plan: _Plan, doses: list[_Dose]) -> None:
     """Administrations from planned doses; an infusion lasts long enough to keep under max_rate."""
-    from kapproto._dosing import Administration
+    from kapproto._administration import Administration
 
     entry = plan.entry
     at = plan.start
