@@ -153,7 +153,7 @@ def test_data_files_cover_every_member_and_nothing_else() -> None:
 
 def test_broken_data_reports_every_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     """A data file with a missing entry, an unsourced number and a guessed code lists all three."""
-    import kapproto._routes as routes
+    import kapproto._route_data as routes
 
     real = routes.load_data
 
