@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import zoneinfo
 from typing import Any
@@ -117,7 +116,7 @@ class Course:
         if problems:
             raise ValidationError(problems=problems)
 
-    @functools.cached_property
+    @property
     def effective_sessions(self) -> tuple[Session, ...]:
         """The sessions that count, those neither entered in error nor superseded by a later record."""
         superseded = {s.supersedes for s in self.sessions if s.supersedes}
@@ -127,7 +126,7 @@ class Course:
             if s.status is not SessionStatus.ENTERED_IN_ERROR and s.id not in superseded
         )
 
-    @functools.cached_property
+    @property
     def dosing_sessions(self) -> tuple[Session, ...]:
         """Effective dosing sessions in which a dose was given, in order."""
         return tuple(
