@@ -103,6 +103,8 @@ def docs(session: nox.Session) -> None:
     session.install(_wheel(session))
     out = ROOT / "docs" / "_build" / "html"
     session.run("sphinx-build", "-W", "-n", "--keep-going", "-q", "-b", "html", "docs", str(out))
+    # every name in a public module's __all__ is in the reference
+    session.run("python", "tests/check_reference.py", str(out / "objects.inv"))
     # every code block in the docs and README is executed (Sybil)
     session.install("pytest", "sybil", "pandas")
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs", "README.md")

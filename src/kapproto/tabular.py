@@ -127,9 +127,9 @@ def to_rows(records: Iterable[Course | Session]) -> list[dict[str, Any]]:
             used) or bare :class:`~kapproto.Session` records, in any mix.
 
     Returns:
-        Rows in record order: each session's row, then its administrations,
-        vital signs and scores. Each row has exactly the keys of
-        :data:`COLUMNS`, in order.
+        The rows in record order (each session's row, then its
+        administrations, vital signs and scores), each with exactly the keys
+        of :data:`COLUMNS`, in order.
 
     Raises:
         ValidationError: ``records`` is not an iterable, or an item is

@@ -251,19 +251,31 @@ _STRUCTURAL: Final = frozenset(
 )
 
 MASS: Final = Kind("MASS", "mg", "0.1", "an amount of drug (fixed dose)")
+"""A drug amount (a fixed dose), held in ``mg`` at resolution 0.1 mg; ``kg`` and ``lb`` are refused."""
 BODY_MASS: Final = Kind("BODY_MASS", "kg", "0.1", "a patient's body weight")
+"""A patient's body weight, held in ``kg`` at resolution 0.1 kg."""
 DOSE_PER_BODY_MASS: Final = Kind("DOSE_PER_BODY_MASS", "mg/kg", "0.001", "a weight-based dose")
+"""A weight-based dose, held in ``mg/kg`` at resolution 0.001 mg/kg."""
 VOLUME: Final = Kind("VOLUME", "mL", "0.01", "a volume drawn up or given")
+"""A volume drawn up or given, held in ``mL`` at resolution 0.01 mL."""
 CONCENTRATION: Final = Kind("CONCENTRATION", "mg/mL", "0.1", "strength of a solution")
+"""The strength of a solution, held in ``mg/mL`` at resolution 0.1 mg/mL."""
 DURATION: Final = Kind("DURATION", "min", "0.1", "a length of time")
+"""A length of time, held in ``min`` at resolution 0.1 min."""
 PRESSURE: Final = Kind("PRESSURE", "mm[Hg]", "1", "a blood pressure")
+"""A blood pressure, held in ``mm[Hg]`` at resolution 1 mm[Hg]."""
 FREQUENCY: Final = Kind("FREQUENCY", "/min", "1", "heart or respiratory rate")
+"""A heart or respiratory rate, held in ``/min`` at resolution 1 /min."""
 FRACTION: Final = Kind("FRACTION", "%", "1", "a percentage such as SpO2")
+"""A percentage such as SpO2, held in ``%`` at resolution 1 %."""
 MASS_RATE: Final = Kind("MASS_RATE", "mg/min", "0.01", "an infusion rate by mass")
+"""An infusion rate by mass, held in ``mg/min`` at resolution 0.01 mg/min."""
 DOSE_RATE_PER_BODY_MASS: Final = Kind(
     "DOSE_RATE_PER_BODY_MASS", "mg/kg/h", "0.001", "a weight-based infusion rate"
 )
+"""A weight-based infusion rate, held in ``mg/kg/h`` at resolution 0.001 mg/kg/h."""
 VOLUME_RATE: Final = Kind("VOLUME_RATE", "mL/h", "0.1", "a pump rate")
+"""A pump rate, held in ``mL/h`` at resolution 0.1 mL/h."""
 
 KINDS: Final[tuple[Kind, ...]] = (
     MASS,
