@@ -26,6 +26,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+from kapproto import _fast_records
 from kapproto import units as _units
 from kapproto._documents import _DOCUMENTS, _KIND_OF, _upgrade
 from kapproto.exceptions import KapprotoError, ValidationError, join_path
@@ -188,7 +189,8 @@ def _record_structure(
 
     kapproto's own records refuse unknown keys whatever the converter's
     ``forbid_extra_keys`` says; a value that is not an object is refused with
-    the record's name rather than cattrs' ``AttributeError``.
+    the record's name rather than cattrs' ``AttributeError``. They first try
+    the function :mod:`kapproto._fast_records` generated for the valid case.
     """
 
     def factory(tp: Any) -> Callable[[object, object], Any]:
@@ -199,14 +201,22 @@ def _record_structure(
         )
         kind = _KIND_OF.get(cls)
         what = f"a {kind} document" if kind else f"a {cls.__name__}"
+        fast = _fast_records.compile_record(cls, conv) if owned and tp is cls else None
 
         def structure(value: object, _: object) -> Any:
+            if fast is not None and type(value) is dict and _fast_records.enabled:
+                try:
+                    return fast(value)
+                except Exception:
+                    pass  # not the common valid case: the full path says what is wrong
             if kind is None and type(value) is dict:
                 return base(value, tp)
             if not isinstance(value, Mapping):
                 raise ValidationError(f"expected {what} (a JSON object), got {value!r}")
             return base(value if kind is None else _upgrade(value, kind), tp)
 
+        if fast is not None:
+            setattr(structure, _fast_records.FAST_ATTRIBUTE, fast)
         return structure
 
     return factory

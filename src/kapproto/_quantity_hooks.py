@@ -22,6 +22,47 @@ def _is_kind(tp: object) -> bool:
     return get_origin(tp) is Annotated and any(isinstance(a, _units.Kind) for a in get_args(tp)[1:])
 
 
+# kind name -> {unit spelling: factor to the kind's canonical unit}, filled on first sight
+_FACTORS: dict[str, dict[str, float]] = {}
+
+
+def kind_factors(kind: _units.Kind) -> dict[str, float]:
+    """The factor cache of ``kind``: unit spellings seen so far, and their factors.
+
+    Shared by every hook of the kind (and the generated record functions of
+    :mod:`kapproto._fast_records`); only :func:`unit_factor` adds to it.
+    """
+    return _FACTORS.setdefault(kind.name, {})
+
+
+def unit_factor(kind: _units.Kind, unit: object) -> float:
+    """The factor from the spelling ``unit`` to ``kind``'s canonical unit, cached.
+
+    Raises:
+        ValidationError: At ``$.unit``: not a string, an unknown spelling, or
+            a unit of another kind.
+    """
+    if not isinstance(unit, str):
+        raise ValidationError(
+            f"expected a unit string such as {kind.canonical!r}, got {unit!r}", path="$.unit"
+        )
+    factors = kind_factors(kind)
+    factor = factors.get(unit)
+    if factor is not None:
+        return factor
+    try:
+        factor = kind._factor(_units.parse_unit(unit).unit._units)
+    except KapprotoError as exc:
+        raise ValidationError(problems=exc.at("$.unit").problems) from None
+    if factor is None:
+        raise ValidationError(
+            f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
+            path="$.unit",
+        )
+    factors[unit] = factor
+    return factor
+
+
 def _quantity_hooks(
     tp: object, *, optional: bool = False
 ) -> tuple[Callable[[object, object], Any], Callable[[Any], Any]]:
@@ -30,33 +71,12 @@ def _quantity_hooks(
     reg = _units.get_registry()
     Q = reg.Quantity
     new = object.__new__
-    parse_unit = _units.parse_unit
     canonical_number = _units.canonical_number
-    factor_of = kind._factor
     target = kind.unit
     container = target._units
     code = kind.canonical
 
-    # unit spelling -> factor to the canonical unit, filled on first sight of a spelling
-    factors: dict[str, float] = {}
-
-    def factor_for(unit: object) -> float:
-        """The factor from ``unit`` to the canonical unit; ValidationError at ``$.unit``."""
-        if not isinstance(unit, str):
-            raise ValidationError(
-                f"expected a unit string such as {code!r}, got {unit!r}", path="$.unit"
-            )
-        try:
-            factor = factor_of(parse_unit(unit).unit._units)
-        except KapprotoError as exc:
-            raise ValidationError(problems=exc.at("$.unit").problems) from None
-        if factor is None:
-            raise ValidationError(
-                f"{unit!r} is not a unit of a {kind.name}; expected one of {', '.join(kind.accepted)}",
-                path="$.unit",
-            )
-        factors[unit] = factor
-        return factor
+    factors = kind_factors(kind)
 
     def structure(value: object, _: object) -> Any:
         # Fast path: {"value": <finite float or exact int>, "unit": <a spelling seen before>}.
@@ -91,7 +111,7 @@ def _quantity_hooks(
                 raise ValidationError(problems=problems)
             mag, factor, problems = _units._as_finite(value["value"]), 1.0, []
             try:
-                factor = factor_for(value["unit"])
+                factor = unit_factor(kind, value["unit"])
             except ValidationError as exc:
                 problems += exc.problems
             if mag is None:

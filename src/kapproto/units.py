@@ -333,7 +333,17 @@ def kind_field(kind: Kind, *, optional: bool = False, **kwargs: Any) -> Any:
                 return value
         return kind.check(value, name=field.name, path=f"$.{field.name}")
 
-    return attrs.field(converter=attrs.Converter(convert, takes_field=True), **kwargs)
+    metadata = {**kwargs.pop("metadata", {}), _KIND_METADATA: (kind, optional)}
+    return attrs.field(
+        converter=attrs.Converter(convert, takes_field=True), metadata=metadata, **kwargs
+    )
+
+
+# Metadata key of a kind_field: (the Kind its converter checks, whether None
+# passes). The converter
+# returns a quantity already in that kind's canonical unit, with a finite float
+# magnitude, unchanged; kapproto._fast_records relies on that to skip it.
+_KIND_METADATA: Final = "kapproto.kind"
 
 
 # The kind a unit's quantity is held in when no kind is asked for.
