@@ -112,6 +112,26 @@ class Administration:
     administered_by: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        # the common case, checked without building messages: a bolus as the
+        # converters left it (no end, no volume to match)
+        if (
+            self.end is None
+            and self.volume is None
+            and type(self.id) is str
+            and self.id
+            and (self.site is None or type(self.site) is str)
+            and (self.lot is None or type(self.lot) is str)
+            and (self.administered_by is None or type(self.administered_by) is str)
+            and type(self.start) is dt.datetime
+            and self.start.utcoffset() is not None
+            and self.amount.magnitude > 0
+            and (self.concentration is None or self.concentration.magnitude > 0)
+        ):
+            return
+        self._refuse()
+
+    def _refuse(self) -> None:
+        """Raise every problem, if any, of a record the common-case check did not pass."""
         problems: list[tuple[str, str]] = []
         if not isinstance(self.id, str) or not self.id:
             problems.append(("$.id", f"id={self.id!r} must be a non-empty string"))

@@ -267,8 +267,48 @@ class Session:
     notes: str = ""
 
     def __attrs_post_init__(self) -> None:
+        if not self._plainly_valid():
+            self._refuse(instant(self.start), instant(self.end))
+
+    def _plainly_valid(self) -> bool:
+        """The common case, checked without building messages; :meth:`_refuse` says the rest.
+
+        ``start`` is taken at a fixed offset (:func:`instant`), so subtracting
+        it from any aware time measures real time, whatever zone that time is in.
+        """
+        start = instant(self.start)
+        span = instant(self.end) - start
+        zero = _ZERO
+        if span < zero:
+            return False
+        adms = self.administrations
+        for adm in adms:
+            if not zero <= adm.start - start <= span:
+                return False
+            if adm.end is not None and not zero <= adm.end - start <= span:
+                return False
+        for reading in self.vitals:
+            if not zero <= reading.time - start <= span:
+                return False
+        for response in self.assessments:
+            if not zero <= response.time - start <= span:
+                return False
+        if self.discharged_at is not None and not zero <= self.discharged_at - start <= span:
+            return False
+        if len(adms) > 1 and len({a.id for a in adms}) != len(adms):
+            return False
+        if self.kind is SessionKind.DOSING:
+            if not adms and not (self.withheld_reason or "").strip():
+                return False
+        elif adms:
+            return False
+        if self.status is SessionStatus.AMENDED and not self.supersedes:
+            return False
+        return self.supersedes is None or self.supersedes != self.id
+
+    def _refuse(self, start: dt.datetime, end: dt.datetime) -> None:
+        """Raise every problem of a record that failed a check of ``__attrs_post_init__``."""
         problems: list[tuple[str, str]] = []
-        start, end = instant(self.start), instant(self.end)
         if end < start:
             problems.append(
                 ("$.end", f"end {self.end.isoformat()} is before start {self.start.isoformat()}")
@@ -351,11 +391,20 @@ class Session:
             yield response, response.score()
 
 
+_ZERO = dt.timedelta(0)
+
+
 def _fill_administration_ids(conv: cattrs.Converter) -> None:
     """On input, an administration without ``id`` gets ``a<position>`` (``a1``, ``a2``, ...)."""
     base = conv.get_structure_hook(Session)
 
     def structure(value: object, cls: Any) -> Session:
+        if type(value) is dict:  # the common case: nothing to fill
+            adms = value.get("administrations")
+            if adms is None or (
+                type(adms) is list and all(type(a) is dict and "id" in a for a in adms)
+            ):
+                return base(value, cls)  # type: ignore[no-any-return]
         if isinstance(value, Mapping) and isinstance(value.get("administrations"), Sequence):
             adms = value["administrations"]
             if any(isinstance(a, Mapping) and "id" not in a for a in adms):

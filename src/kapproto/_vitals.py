@@ -51,11 +51,15 @@ def vital_ranges() -> dict[str, tuple[float, float, str]]:
     return out
 
 
-@cache
 def _bounds() -> tuple[tuple[float, float], ...]:
     """``(low_exclusive, high)`` of each field of :data:`VITAL_FIELDS`, in order."""
     ranges = vital_ranges()
-    return tuple((ranges[name][0], ranges[name][1]) for name in VITAL_FIELDS)
+    _BOUNDS[:] = [(ranges[name][0], ranges[name][1]) for name in VITAL_FIELDS]
+    return tuple(_BOUNDS)
+
+
+# filled by _bounds() on first use (reading the data file at import would slow `import kapproto`)
+_BOUNDS: list[tuple[float, float]] = []
 
 
 @attrs.frozen
@@ -91,17 +95,24 @@ class VitalSigns:
 
     def __attrs_post_init__(self) -> None:
         # the common case, checked without building messages: every reading possible
-        values = (self.systolic, self.diastolic, self.heart_rate, self.respiratory_rate, self.spo2)
-        present = False
-        for value, (low, high) in zip(values, _bounds(), strict=True):
-            if value is not None:
-                present = True
-                if not low < value._magnitude <= high:
-                    break
-        else:
-            sbp, dbp = values[0], values[1]
-            if present and (sbp is None or dbp is None or dbp._magnitude <= sbp._magnitude):
-                return
+        (sbp_range, dbp_range, hr_range, rr_range, spo2_range) = _BOUNDS or _bounds()
+        sbp, dbp, hr, rr, spo2 = (
+            self.systolic,
+            self.diastolic,
+            self.heart_rate,
+            self.respiratory_rate,
+            self.spo2,
+        )
+        if (
+            (sbp is None or sbp_range[0] < sbp._magnitude <= sbp_range[1])
+            and (dbp is None or dbp_range[0] < dbp._magnitude <= dbp_range[1])
+            and (hr is None or hr_range[0] < hr._magnitude <= hr_range[1])
+            and (rr is None or rr_range[0] < rr._magnitude <= rr_range[1])
+            and (spo2 is None or spo2_range[0] < spo2._magnitude <= spo2_range[1])
+            and not (sbp is None and dbp is None and hr is None and rr is None and spo2 is None)
+            and (sbp is None or dbp is None or dbp._magnitude <= sbp._magnitude)
+        ):
+            return
         self._refuse()
 
     def _refuse(self) -> None:

@@ -10,9 +10,9 @@ import attrs
 import cattrs
 
 from kapproto.exceptions import KapprotoError, ValidationError
-from kapproto.instruments._catalogue import get_instrument
+from kapproto.instruments._catalogue import BUILTIN_IDS, get_instrument
 from kapproto.instruments._model import FrozenMap, Score
-from kapproto.instruments._scoring import item_scores, score
+from kapproto.instruments._scoring import in_range, item_scores, score
 from kapproto.serialization import register_hooks
 
 __all__ = ["InstrumentResponse"]
@@ -27,6 +27,8 @@ def _freeze_answer(value: object) -> object:
 
 def _freeze_answers(value: object) -> object:
     """Lists become tuples and mappings read-only, so a response is an immutable value."""
+    if type(value) is list and list not in set(map(type, value)):
+        return tuple(value)  # the common case: no answer is itself a list
     if isinstance(value, Mapping):
         return FrozenMap({k: _freeze_answer(v) for k, v in value.items()})
     if isinstance(value, list | tuple):
@@ -66,6 +68,19 @@ class InstrumentResponse:
     answers: Sequence[Any] | Mapping[str, Any] = attrs.field(converter=_freeze_answers)
 
     def __attrs_post_init__(self) -> None:
+        # the common case, checked without building messages
+        time: object = self.time
+        if (
+            type(time) is dt.datetime
+            and time.utcoffset() is not None
+            and self.instrument in BUILTIN_IDS
+            and in_range(get_instrument(self.instrument), self.answers)
+        ):
+            return
+        self._refuse()
+
+    def _refuse(self) -> None:
+        """Raise every problem of a response the common-case check did not pass, if any."""
         problems: list[tuple[str, str]] = []
         time: object = self.time
         if not isinstance(time, dt.datetime):
@@ -100,11 +115,15 @@ def _unstructure(value: InstrumentResponse) -> dict[str, Any]:
 
 
 def _structure(conv: cattrs.Converter) -> Any:
+    time_hook: list[Any] = []  # the converter's datetime hook, looked up on first use
+
     def structure(data: object, _: object) -> InstrumentResponse:
         if type(data) is dict and data.keys() == _KEYSET and type(data["instrument"]) is str:
             # the common case: exactly the three keys; the record checks the rest
+            if not time_hook:
+                time_hook.append(conv.get_structure_hook(dt.datetime))
             try:
-                moment = conv.structure(data["time"], dt.datetime)
+                moment = time_hook[0](data["time"], dt.datetime)
             except KapprotoError:
                 pass  # reported below, with any problem of the answers
             else:

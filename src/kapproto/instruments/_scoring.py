@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 from kapproto.exceptions import ValidationError
 from kapproto.instruments._catalogue import resolve
@@ -97,34 +97,59 @@ def _asked(inst: Instrument, scores: Mapping[str, int]) -> list[str]:
     return asked
 
 
-# instrument id -> (the instrument, its items' (id, min, max)), for instruments
-# whose every item is an integer asked unconditionally; the rest take the full path
-_RANGES: dict[str, tuple[Instrument, tuple[tuple[str, int, int], ...]]] = {}
+class _Ranges(NamedTuple):
+    """What the common-case check of one instrument needs."""
+
+    instrument: Instrument
+    items: tuple[tuple[str, int, int], ...]  # (id, min, max) in order; () if not all simple
+    ids: tuple[str, ...]
+    uniform: tuple[int, int] | None  # (min, max) shared by every item, if they share one
+
+
+# instrument id -> its _Ranges, for instruments whose every item is an integer
+# asked unconditionally; the rest take the full path
+_RANGES: dict[str, _Ranges] = {}
+_INTEGERS: Final = frozenset({int})
+
+
+def _ranges(inst: Instrument) -> _Ranges:
+    entry = _RANGES.get(inst.id)
+    if entry is None or entry.instrument is not inst:
+        simple = all(i.kind is AnswerKind.INTEGER and i.asked_if is None for i in inst.items)
+        items = tuple((i.id, i.min, i.max) for i in inst.items) if simple else ()
+        bounds = {(low, high) for _, low, high in items}
+        uniform = next(iter(bounds)) if len(bounds) == 1 else None
+        entry = _Ranges(inst, items, tuple(i[0] for i in items), uniform)
+        _RANGES[inst.id] = entry
+    return entry
+
+
+def in_range(inst: Instrument, answers: object) -> bool:
+    """Whether every item is answered in order with an in-range integer.
+
+    The common case, checked without building paths or messages; anything
+    else (keyed answers, gaps, options, skip logic, a bad value) is ``False``
+    and goes through the checks that say what is wrong.
+    """
+    if type(answers) is not tuple and type(answers) is not list:
+        return False
+    entry = _ranges(inst)
+    if not entry.items or len(answers) != len(entry.items):
+        return False
+    if entry.uniform is not None:  # one range for all items: checked in bulk
+        low, high = entry.uniform
+        return set(map(type, answers)) == _INTEGERS and low <= min(answers) and max(answers) <= high
+    return all(
+        type(value) is int and low <= value <= high
+        for (_, low, high), value in zip(entry.items, answers, strict=True)
+    )
 
 
 def _all_in_range(inst: Instrument, answers: object) -> dict[str, int] | None:
-    """Item scores when every item is answered in order with an in-range integer, else ``None``.
-
-    The common case, checked without building paths or messages; anything
-    else (keyed answers, gaps, options, skip logic, a bad value) returns
-    ``None`` and goes through the checks that say what is wrong.
-    """
-    if type(answers) is not tuple and type(answers) is not list:
+    """Item scores when :func:`in_range`, else ``None``."""
+    if not in_range(inst, answers):
         return None
-    entry = _RANGES.get(inst.id)
-    if entry is None or entry[0] is not inst:
-        simple = all(i.kind is AnswerKind.INTEGER and i.asked_if is None for i in inst.items)
-        entry = (inst, tuple((i.id, i.min, i.max) for i in inst.items) if simple else ())
-        _RANGES[inst.id] = entry
-    ranges = entry[1]
-    if not ranges or len(answers) != len(ranges):
-        return None
-    scores: dict[str, int] = {}
-    for (item_id, low, high), value in zip(ranges, answers, strict=True):
-        if type(value) is not int or not low <= value <= high:
-            return None
-        scores[item_id] = value
-    return scores
+    return dict(zip(_ranges(inst).ids, answers, strict=True))  # type: ignore[call-overload]
 
 
 def item_scores(instrument: str | Instrument, answers: object) -> tuple[dict[str, int], bool]:
