@@ -25,6 +25,7 @@ class Group:
         baseline: The label every ratio is relative to.
         unit: What one call does (for the per-second figure), e.g. "session".
         per_call: How many units one call does.
+        also: A second label every ratio is also given against, if any.
     """
 
     title: str
@@ -32,6 +33,7 @@ class Group:
     baseline: str
     unit: str = "call"
     per_call: int = 1
+    also: str | None = None
 
 
 def measure(fn: Callable[[], object], *, repeat: int = 7, budget: float = 0.2) -> float:
@@ -51,13 +53,18 @@ def run_group(group: Group) -> list[tuple[str, float, float]]:
 
 
 def format_group(group: Group, results: list[tuple[str, float, float]]) -> str:
-    """Render a group's results as a small table."""
-    lines = [
-        f"## {group.title}",
-        f"{'case':<44} {'median':>12} {group.unit + '/s':>14} {'ratio':>8}",
-    ]
+    """Render a group's results as a small table (a second ratio column with ``also``)."""
+    times = {label: seconds for label, seconds, _ in results}
+    second = f" {'ratio 2':>8}" if group.also else ""
+    lines = [f"## {group.title}"]
+    if group.also:
+        lines.append(f"ratio: to {group.baseline!r}; ratio 2: to {group.also!r}")
+    lines.append(f"{'case':<52} {'median':>12} {group.unit + '/s':>14} {'ratio':>8}{second}")
     for label, seconds, ratio in results:
         rate = group.per_call / seconds
         mark = " (baseline)" if label == group.baseline else ""
-        lines.append(f"{label:<44} {seconds * 1e6:>10.2f}us {rate:>14,.0f} {ratio:>7.2f}x{mark}")
+        extra = f" {seconds / times[group.also]:>7.2f}x" if group.also else ""
+        lines.append(
+            f"{label:<52} {seconds * 1e6:>10.2f}us {rate:>14,.0f} {ratio:>7.2f}x{extra}{mark}"
+        )
     return "\n".join(lines)

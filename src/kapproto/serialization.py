@@ -272,6 +272,17 @@ def _locate(text: str | bytes) -> list[tuple[str, str]]:
     return problems
 
 
+# one decoder for every call: json.loads with hooks would build a decoder and its scanner each time
+_STRICT: Final = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+
+
+def _text(data: object) -> str:
+    """``str`` from the UTF-8 (or UTF-16/32, detected as ``json.loads`` does) bytes of a document."""
+    if isinstance(data, bytes | bytearray):
+        return data.decode(json.detect_encoding(data), "surrogatepass")
+    raise TypeError(f"the JSON object must be str, bytes or bytearray, not {type(data).__name__}")
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON strictly: no NaN or Infinity, no duplicate keys.
 
@@ -286,7 +297,7 @@ def loads(text: str | bytes) -> Any:
         kapproto.exceptions.ValidationError: $.vitals[0].spo2: duplicate key 'spo2' in a JSON object; each key may appear once
     """
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        return _STRICT.decode(text if type(text) is str else _text(text))
     except _NotJSON:
         try:
             problems = _locate(text)
