@@ -241,6 +241,53 @@ def test_facts_from_session_takes_predose_vitals_and_latest_scores() -> None:
     assert "pregnant" not in facts
 
 
+def test_facts_from_session_orders_times_by_instant_across_the_autumn_change() -> None:
+    """With one IANA zone, a post-dose reading in the repeated hour is not pre-dose.
+
+    America/Denver, 2026-11-01: 01:10 MDT (07:10Z) is before the dose at
+    01:30 MDT (07:30Z); 01:20 MST (08:20Z) is after it, although its wall
+    clock reads earlier. Python compares datetimes sharing one ZoneInfo by
+    wall clock, which would take the 170 mmHg reading as the pre-dose one.
+    """
+    import zoneinfo
+
+    from kapproto import Administration, Formulation, Medication, Route, VitalSigns
+    from kapproto import facts_from_session, quantity
+
+    denver = zoneinfo.ZoneInfo("America/Denver")
+
+    def at(hour: int, minute: int, fold: int = 0) -> dt.datetime:
+        return dt.datetime(2026, 11, 1, hour, minute, fold=fold, tzinfo=denver)
+
+    def bp(moment: dt.datetime, systolic: int, diastolic: int) -> VitalSigns:
+        return VitalSigns(
+            moment,
+            systolic=quantity(f"{systolic} mm[Hg]"),
+            diastolic=quantity(f"{diastolic} mm[Hg]"),
+        )
+
+    dose = Administration(
+        id="a1",
+        medication=Medication.KETAMINE,
+        route=Route.INTRAMUSCULAR,
+        formulation=Formulation.SOLUTION_FOR_INJECTION,
+        amount=quantity("40 mg"),
+        start=at(1, 30),
+    )
+    session = Session(
+        id="s-dst",
+        patient="p-1",
+        kind=SessionKind.DOSING,
+        start=at(1, 0),
+        end=at(3, 0, fold=1),
+        administrations=(dose,),
+        vitals=(bp(at(1, 10), 120, 80), bp(at(1, 20, fold=1), 170, 100)),
+    )
+    facts = facts_from_session(session)
+    assert facts["vitals.systolic"].magnitude == 120
+    assert facts["vitals.diastolic"].magnitude == 80
+
+
 def test_course_outcome_applies_the_instrument_rules() -> None:
     """Outcome compares the first and last score: change, response, remission."""
     doc = course_doc()

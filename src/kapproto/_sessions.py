@@ -455,8 +455,10 @@ def facts_from_session(session: Session, known: Facts | Mapping[str, Any] | None
     if session.weight is not None:
         paths["weight"] = session.weight
     first = session.first_administration
+    before = None if first is None else instant(first.start)
     readings = sorted(
-        (v for v in session.vitals if first is None or v.time <= first.start), key=lambda v: v.time
+        (v for v in session.vitals if before is None or instant(v.time) <= before),
+        key=lambda v: instant(v.time),
     )
     for field, path in (
         ("systolic", "vitals.systolic"),
@@ -470,8 +472,9 @@ def facts_from_session(session: Session, known: Facts | Mapping[str, Any] | None
     facts = base.with_values(paths) if paths else base
     latest: dict[str, tuple[dt.datetime, Score]] = {}
     for response, score in session.scores():
-        if response.instrument not in latest or latest[response.instrument][0] <= response.time:
-            latest[response.instrument] = (response.time, score)
+        when = instant(response.time)
+        if response.instrument not in latest or latest[response.instrument][0] <= when:
+            latest[response.instrument] = (when, score)
     if latest:
         facts = facts.with_scores(*(score for _, score in latest.values()))
     return facts
