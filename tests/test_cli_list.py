@@ -18,24 +18,49 @@ def test_list_findings_text(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert "" == err
     header, rule, *rows = out.rstrip("\n").split("\n")
-    assert ["code", "severity", "description"] == header.split()
+    assert ["code", "severity", "description", "source"] == header.split()
     assert set(rule) == {"-", " "}
-    column = header.index("severity")
+    severity, description = header.index("severity"), header.index("description")
+    source = header.index("source")
     assert len(finding_catalogue()) == len(rows)
     for row, spec in zip(rows, finding_catalogue().values(), strict=True):
         assert row.startswith(spec.code + " ")
-        assert row[column:].startswith(spec.severity.value + " ")
-        assert row.endswith(spec.description)
+        assert row[severity:].startswith(spec.severity.value + " ")
+        assert row[description:].startswith(spec.description)
+        assert row[source:] == spec.source
 
 
 def test_list_findings_json(capsys: pytest.CaptureFixture[str]) -> None:
-    """--format json prints the catalogue as a JSON array of {code, severity, description}."""
+    """--format json prints the catalogue as a JSON array of {code, severity, description, source}."""
     assert 0 == main(["list", "findings", "--format", "json"])
     out, _ = capsys.readouterr()
     assert [
-        {"code": s.code, "severity": s.severity.value, "description": s.description}
+        {
+            "code": s.code,
+            "severity": s.severity.value,
+            "description": s.description,
+            "source": s.source,
+        }
         for s in finding_catalogue().values()
     ] == json.loads(out)
+
+
+@pytest.mark.parametrize("what", ["protocols", "rulesets", "templates", "instruments", "findings"])
+def test_list_json_keys_are_snake_case(what: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every JSON key is a snake_case identifier, whatever the text header says."""
+    assert 0 == main(["list", what, "--format", "json"])
+    entries = json.loads(capsys.readouterr().out)
+    assert entries
+    for entry in entries:
+        assert all(k.isidentifier() and k == k.lower() for k in entry), entry
+
+
+def test_list_protocols_json_marks_reference_only(capsys: pytest.CaptureFixture[str]) -> None:
+    """Every built-in protocol is listed as reference-only under the key reference_only."""
+    assert 0 == main(["list", "protocols", "--format", "json"])
+    entries = json.loads(capsys.readouterr().out)
+    assert {"esketamine-trd", "im-kap"} <= {e["id"] for e in entries}
+    assert {e["reference_only"] for e in entries} == {"yes"}
 
 
 def test_list_unknown_kind(capsys: pytest.CaptureFixture[str]) -> None:

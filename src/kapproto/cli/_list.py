@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,9 +14,14 @@ def _findings() -> tuple[Sequence[str], list[Sequence[str]]]:
     from kapproto._findings import finding_catalogue
 
     rows: list[Sequence[str]] = [
-        (s.code, s.severity.value, s.description) for s in finding_catalogue().values()
+        (s.code, s.severity.value, s.description, s.source) for s in finding_catalogue().values()
     ]
-    return ("code", "severity", "description"), rows
+    return ("code", "severity", "description", "source"), rows
+
+
+def _key(header: str) -> str:
+    """A column header as a JSON key: ``"reference only"`` -> ``"reference_only"``."""
+    return re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
 
 
 def register(sub: Any, listers: Listers) -> None:
@@ -38,7 +44,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     header, rows = listers[args.what]()
     if args.format == "json":
-        print_json([dict(zip(header, row, strict=True)) for row in rows])
+        keys = [_key(h) for h in header]
+        print_json([dict(zip(keys, row, strict=True)) for row in rows])
     else:
         print(table(header, rows))
     return EXIT_OK
