@@ -9,6 +9,8 @@ from typing import Any
 
 import attrs
 
+from kapproto._bounds import round_to
+from kapproto._routes import Basis
 from kapproto._sessions import Reference, Session, SessionKind, SessionStatus
 from kapproto._validators import instant, text
 from kapproto.exceptions import KapprotoError, ValidationError
@@ -22,6 +24,7 @@ from kapproto.instruments import (
 )
 from kapproto.screening import ScreeningReport
 from kapproto.serialization import register_document
+from kapproto.units import MASS, Mass
 
 __all__ = ["Course", "CourseOutcome"]
 
@@ -140,43 +143,99 @@ class Course:
         ]
         return [instant(b) - instant(a) for a, b in itertools.pairwise(starts)]
 
-    def cumulative_exposure(self) -> dict[str, Any]:
-        """Total amount given over the course, per medication (MASS in mg)."""
-        totals: dict[str, Any] = {}
+    def cumulative_exposure(self) -> dict[str, Mass]:
+        """Total amount given over the course, per medication, in mg of **base**.
+
+        Amounts recorded as hydrochloride salt are converted to base with the
+        medication's ``hydrochloride_per_base`` (``data/medications.toml``:
+        10 mg ketamine base = 11.53 mg ketamine HCl, Ketalar US PI), so a
+        course that mixes bases never adds salt and base milligrams together.
+        The total is rounded half-even to the MASS resolution (0.1 mg). Only
+        effective dosing sessions count (see :attr:`dosing_sessions`).
+
+        Returns:
+            Medication id (``"ketamine"``, ``"esketamine"``) to a MASS in mg of base.
+
+        Example:
+            >>> from kapproto import Course, from_json
+            >>> course = from_json(open("examples/sessions/course.json").read(), Course)
+            >>> str(course.cumulative_exposure()["ketamine"])
+            '144.0 milligram'
+        """
+        totals: dict[str, float] = {}
         for s in self.dosing_sessions:
             for adm in s.administrations:
+                mg = float(adm.amount.magnitude)
+                if adm.basis is Basis.HYDROCHLORIDE:
+                    mg /= adm.medication.info.hydrochloride_per_base.value
                 key = adm.medication.value
-                totals[key] = adm.amount if key not in totals else totals[key] + adm.amount
-        return totals
+                totals[key] = totals.get(key, 0.0) + mg
+        return {key: MASS.quantity(float(round_to(mg, MASS)), "mg") for key, mg in totals.items()}
 
     def day_of(self, moment: dt.datetime) -> int:
-        """Course day of ``moment`` (day 1 is the first dosing session's date) in the course zone."""
-        first = self.dosing_sessions[0].start if self.dosing_sessions else self.sessions[0].start
+        """Course day of ``moment`` in the course's zone.
+
+        Day 1 is the date of the first effective dosing session in which a dose
+        was given or, before any, of the first session. Days count calendar
+        dates on the course's IANA zone wall clock, so a DST change never moves
+        a day boundary.
+
+        Raises:
+            ValidationError: The course has no sessions, so it has no day 1
+                (path ``$.sessions``).
+        """
+        if self.dosing_sessions:
+            first = self.dosing_sessions[0].start
+        elif self.sessions:
+            first = self.sessions[0].start
+        else:
+            raise ValidationError(
+                f"course {self.id!r} has no sessions, so it has no day 1", path="$.sessions"
+            )
         start_day = first.astimezone(self.timezone).date()
         return (moment.astimezone(self.timezone).date() - start_day).days + 1
 
     def scores(self, instrument: str) -> list[tuple[dt.datetime, Score]]:
-        """Every score of ``instrument`` over the course, in time order."""
+        """Every score of ``instrument`` over the course, in real-time order.
+
+        Sorted by instant, not wall clock: 01:20 MST after the autumn DST
+        change comes after 01:30 MDT. Only effective sessions count.
+
+        Returns:
+            ``(time, score)`` pairs; empty when the instrument was never given.
+
+        Raises:
+            UnknownReferenceError: ``instrument`` is not a known instrument id
+                (the message lists the known ones). A known instrument that
+                was never given is not an error: the list is empty.
+        """
+        get_instrument(instrument)
         found = [
             (r.time, score)
             for s in self.effective_sessions
             for r, score in s.scores()
             if r.instrument == instrument
         ]
-        return sorted(found, key=lambda pair: pair[0])
+        return sorted(found, key=lambda pair: instant(pair[0]))
 
     def outcome(self, instrument: str) -> CourseOutcome | None:
         """Change, response and remission on ``instrument`` from first to last score.
 
-        Returns ``None`` when the course has fewer than two scores of it.
         Response and remission are ``None`` where the instrument defines no
         such rule (see the instruments reference).
+
+        Returns:
+            The outcome, or ``None`` when the course has fewer than two scores
+            of a known instrument (for instance one never given).
+
+        Raises:
+            UnknownReferenceError: ``instrument`` is not a known instrument id
+                (the message lists the known ones).
         """
         series = self.scores(instrument)
         if len(series) < 2:
             return None
         first, last = series[0], series[-1]
-        get_instrument(instrument)
         return CourseOutcome(
             instrument=instrument,
             baseline=first,
