@@ -4,27 +4,81 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from kapproto._compliance_report import _Results
 from kapproto._findings import finding
 from kapproto._protocols import Anchor, Protocol
+from kapproto._routes import Route
 from kapproto._sessions import Session
 from kapproto._validators import instant
 from kapproto._vitals import VitalSigns
+
+if TYPE_CHECKING:
+    from kapproto._administration import Administration
 
 # ---------------------------------------------------------------------------
 # Session checks
 # ---------------------------------------------------------------------------
 
 
-def _anchor_time(session: Session, anchor: Anchor) -> dt.datetime | None:
-    """The anchor instant, in UTC."""
-    if not session.administrations:
-        return None
+def _is_infusion(a: Administration, protocol: Protocol) -> bool:
+    """Whether ``a`` is given over time, so that its ``end`` is a fact of its own.
+
+    An intravenous administration is an infusion, and so is one by a route the
+    protocol gives a ``max_rate`` for (the first ``[[doses]]`` entry for its
+    medication and route, as the dose checks match it). Anything else is a
+    bolus (IM, SC, SL, buccal, oral, intranasal): the record model gives it no
+    ``end`` (DESIGN: ``end`` is for infusions), so it ends when it starts.
+    """
+    if a.route is Route.INTRAVENOUS:
+        return True
+    entry = next(
+        (e for e in protocol.doses if (e.medication, e.route) == (a.medication, a.route)), None
+    )
+    return entry is not None and entry.max_rate is not None
+
+
+class _Anchor(NamedTuple):
+    """An anchor instant in UTC, or its earliest possible value while some ends are unknown.
+
+    Attributes:
+        at: The anchor instant; with ``open`` not empty, the earliest it can be.
+        open: Indices of infusions without an ``end`` (only for
+            ``last_administration_end``): until they are recorded the anchor
+            is not known.
+    """
+
+    at: dt.datetime
+    open: tuple[int, ...] = ()
+
+
+def _anchor_time(session: Session, anchor: Anchor, protocol: Protocol) -> _Anchor:
+    """The anchor instant of a session that has at least one administration.
+
+    ``last_administration_end`` takes each administration's ``end``; a bolus
+    without one ends at its start, while an infusion without one leaves the
+    anchor unknown (listed in ``open``; ``at`` is then a lower bound, since an
+    infusion ends no earlier than it starts).
+    """
+    adms = session.administrations
     if anchor is Anchor.LAST_ADMINISTRATION_END:
-        return max(instant(a.end or a.start) for a in session.administrations)
-    starts = [instant(a.start) for a in session.administrations]
-    return min(starts) if anchor is Anchor.FIRST_ADMINISTRATION_START else max(starts)
+        ends = [instant(a.end or a.start) for a in adms]
+        open_ = tuple(i for i, a in enumerate(adms) if a.end is None and _is_infusion(a, protocol))
+        return _Anchor(max(ends), open_)
+    starts = [instant(a.start) for a in adms]
+    return _Anchor(min(starts) if anchor is Anchor.FIRST_ADMINISTRATION_START else max(starts))
+
+
+def _unknown_end(out: _Results, check: str, open_: tuple[int, ...], what: str) -> None:
+    """Mark ``check`` not evaluable at the ``end`` of each infusion that lacks one."""
+    for i in open_:
+        out.missing(
+            check,
+            f"$.administrations[{i}].end",
+            f"infusion {i} has no end time, so the {what} measured from the end of the "
+            "last administration cannot be placed",
+        )
 
 
 def _bp_readings(vitals: Iterable[VitalSigns]) -> list[tuple[int, VitalSigns]]:
@@ -81,13 +135,14 @@ def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> No
         out.unset("monitoring.recheck")
     else:
         recheck = m.recheck.value
-        anchor = _anchor_time(session, recheck.anchor)
-        assert anchor is not None
+        anchor = _anchor_time(session, recheck.anchor, protocol)
         at = dt.timedelta(minutes=recheck.at.magnitude)
         tol = dt.timedelta(minutes=recheck.tolerance.magnitude)
         tz = first.start.tzinfo
-        low, high = (anchor + at - tol).astimezone(tz), (anchor + at + tol).astimezone(tz)
-        if not any(instant(low) <= instant(v.time) <= instant(high) for _, v in bps):
+        low, high = (anchor.at + at - tol).astimezone(tz), (anchor.at + at + tol).astimezone(tz)
+        if anchor.open:
+            _unknown_end(out, "monitoring.recheck", anchor.open, "recheck window")
+        elif not any(instant(low) <= instant(v.time) <= instant(high) for _, v in bps):
             out.add(
                 finding(
                     "monitoring.recheck_missing",
@@ -117,15 +172,18 @@ def _check_monitoring(session: Session, protocol: Protocol, out: _Results) -> No
         out.missing("monitoring.min_observation", "$.discharged_at", "no discharge time recorded")
     else:
         obs = m.min_observation.value
-        anchor = _anchor_time(session, obs.anchor)
-        assert anchor is not None
-        observed = instant(session.discharged_at) - anchor
+        anchor = _anchor_time(session, obs.anchor, protocol)
+        # with an infusion's end unknown, this is the longest the observation can have been
+        observed = instant(session.discharged_at) - anchor.at
         required = dt.timedelta(minutes=obs.duration.magnitude)
-        if observed < required:
+        if anchor.open and observed >= required:
+            _unknown_end(out, "monitoring.min_observation", anchor.open, "observation")
+        elif observed < required:
             out.add(
                 finding(
                     "monitoring.observation_too_short",
-                    f"discharged {observed.total_seconds() / 60:g} min after the "
+                    f"discharged {'at most ' if anchor.open else ''}"
+                    f"{observed.total_seconds() / 60:g} min after the "
                     f"{obs.anchor.value.replace('_', ' ')}; the protocol requires "
                     f"{obs.duration.magnitude:g} min",
                     path="$.discharged_at",
@@ -142,11 +200,10 @@ def _check_discharge_bp(
 ) -> None:
     param = protocol.monitoring.bp_threshold
     assert param is not None
-    last_dose = _anchor_time(session, Anchor.LAST_ADMINISTRATION_START)
+    last_dose = _anchor_time(session, Anchor.LAST_ADMINISTRATION_START, protocol).at
     if session.discharged_at is None:
         out.missing("monitoring.bp_at_discharge", "$.discharged_at", "no discharge time recorded")
         return
-    assert last_dose is not None
     discharged = instant(session.discharged_at)
     post = [(i, v) for i, v in bps if last_dose < instant(v.time) <= discharged]
     if not post:
