@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from kapproto import (
     ComplianceReport,
     Course,
+    KapprotoError,
     Session,
     Status,
     check_course,
@@ -28,6 +30,7 @@ from kapproto import (
     to_json,
 )
 from kapproto._findings import Severity
+from kapproto.exceptions import ValidationError
 from kapproto.screening import screen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -512,9 +515,19 @@ def clinic_protocol() -> Any:
     return catalog.protocol("clinic-im")
 
 
+def under(data: Data, protocol: Any) -> Data:
+    """The course document with the course and each session naming ``protocol``."""
+    ref = {"id": protocol.id, "version": protocol.version}
+    out = copy.deepcopy(data)
+    out["protocol"] = ref
+    for session in out["sessions"]:
+        session["protocol"] = dict(ref)
+    return out
+
+
 def test_weekly_course_meets_a_7_day_interval_across_dst() -> None:
     """Weekly doses at 09:10 local are 7 d apart in the course's zone even across the DST change."""
-    course = from_dict(example("course.json"), Course)
+    course = from_dict(under(example("course.json"), clinic_protocol()), Course)
     assert dt.timedelta(days=7) - dt.timedelta(hours=1) == course.intervals()[0]
     report = check_course(course, clinic_protocol())
     assert (Status.COMPLIANT, []) == (report.status, report.codes())
@@ -529,7 +542,7 @@ def dose_2_on_friday(course: Data) -> Data:
 
 def test_doses_closer_than_min_interval() -> None:
     """A second dose 4 days after the first is `schedule.interval_too_short` at its administration."""
-    data = example("course.json")
+    data = under(example("course.json"), clinic_protocol())
     data["sessions"][3] = dose_2_on_friday(data)
     report = check_course_doc(data, clinic_protocol())
     assert ["schedule.interval_too_short"] == report.codes()
@@ -542,7 +555,7 @@ def test_doses_closer_than_min_interval() -> None:
 
 def test_interval_finding_points_at_the_earliest_administration() -> None:
     """With administrations listed out of time order, the path names the earliest one."""
-    data = example("course.json")
+    data = under(example("course.json"), clinic_protocol())
     dose = dose_2_on_friday(data)
     booster = {**dose["administrations"][0], "id": "a2", "amount": {"value": 20, "unit": "mg"}}
     booster["start"] = "2026-03-06T09:12:00-07:00"
@@ -620,3 +633,209 @@ def test_first_session_limit_without_a_course_is_never_passed() -> None:
     assert ["dose.first_session_max"] == [n.check for n in report.not_evaluable]
     assert [] == [f for f in report.codes() if f.startswith("dose.")]
     assert Status.COMPLIANT == check(example("esketamine-session.json")).status
+
+
+# ---------------------------------------------------------------------------
+# Screening reports without a time
+# ---------------------------------------------------------------------------
+
+BEFORE, AFTER = "2026-02-16T10:00:00-07:00", "2026-03-05T10:00:00-07:00"
+
+
+def _facts(decision: str) -> Data:
+    facts = eligible_facts()
+    if decision == "ineligible":
+        facts["history"]["intracerebral_hemorrhage"] = True
+    elif decision == "review":
+        facts["history"]["psychosis"] = True
+    return facts
+
+
+def with_screenings(course: Data, *reports: tuple[str, str | None]) -> Data:
+    """The course with screenings of the given decisions, each at a time or with none."""
+    docs = []
+    for decision, time in reports:
+        doc = to_dict(screen(_facts(decision), "ketamine-contraindications", time=None))
+        assert decision == doc["decision"]
+        doc.pop("time", None)
+        if time is not None:
+            doc["time"] = time
+        docs.append(doc)
+    return {**copy.deepcopy(course), "screenings": docs}
+
+
+def outcome(report: ComplianceReport) -> tuple[Status, list[str], list[tuple[str, str]]]:
+    """Status, finding codes and (check, path) of each not-evaluable check."""
+    return report.status, report.codes(), [(n.check, n.path) for n in report.not_evaluable]
+
+
+def test_screening_without_time_is_not_evaluable() -> None:
+    """The example course with its only screening's time removed is incomplete, not compliant."""
+    data = example("course.json")
+    del data["screenings"][0]["time"]
+    report = check_course_doc(data)
+    assert (Status.INCOMPLETE, [], [("screening", "$.screenings[0].time")]) == outcome(report)
+    assert "unknown whether it was done before the first dose" in report.not_evaluable[0].reason
+
+
+@pytest.mark.parametrize(
+    ("screenings", "expected"),
+    [
+        # a timed report after the untimed one, before the dose: the untimed one was done earlier
+        ([("ineligible", None), ("eligible", BEFORE)], (Status.COMPLIANT, [], [])),
+        # an untimed report after the deciding one, with the same decision: settled either way
+        ([("eligible", BEFORE), ("eligible", None)], (Status.COMPLIANT, [], [])),
+        (
+            [("ineligible", BEFORE), ("ineligible", None)],
+            (Status.NONCOMPLIANT, ["screening.ineligible"], []),
+        ),
+        # with another decision, either could be the last before dosing
+        (
+            [("eligible", BEFORE), ("ineligible", None)],
+            (Status.INCOMPLETE, [], [("screening", "$.screenings[1].time")]),
+        ),
+        (
+            [("ineligible", BEFORE), ("eligible", None)],
+            (Status.INCOMPLETE, [], [("screening", "$.screenings[1].time")]),
+        ),
+        # a timed report after the dose settles nothing about an untimed one before it in the list
+        (
+            [("eligible", None), ("eligible", AFTER)],
+            (Status.INCOMPLETE, [], [("screening", "$.screenings[0].time")]),
+        ),
+        # timed reports only: the last one before the dose decides, as before
+        ([("review", BEFORE), ("eligible", BEFORE)], (Status.COMPLIANT, [], [])),
+        (
+            [("eligible", BEFORE), ("ineligible", AFTER)],
+            (Status.COMPLIANT, [], []),
+        ),
+    ],
+)
+def test_untimed_screening_decides_only_when_the_order_settles_it(
+    screenings: list[tuple[str, str | None]],
+    expected: tuple[Status, list[str], list[tuple[str, str]]],
+) -> None:
+    """An untimed report counts as unknown in time; a later timed report before the dose settles it."""
+    report = check_course_doc(with_screenings(example("course.json"), *screenings))
+    assert expected == outcome(report)
+
+
+def test_settled_decision_points_at_the_timed_report() -> None:
+    """When the untimed report agrees, the finding names the report known to be before the dose."""
+    data = with_screenings(example("course.json"), ("ineligible", BEFORE), ("ineligible", None))
+    assert ["$.screenings[0]"] == [f.path for f in check_course_doc(data).findings]
+
+
+_SCREENING_CASES = st.lists(
+    st.tuples(
+        st.sampled_from(["eligible", "ineligible", "review"]),
+        st.sampled_from([BEFORE, AFTER, "2026-03-02T09:10:00-07:00"]),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+@given(screenings=_SCREENING_CASES, data=st.data())
+def test_removing_a_screening_time_never_changes_a_decided_outcome(
+    screenings: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    """Without one report's time the course is judged the same, or it is not evaluable at that gap.
+
+    Less information never gives another verdict, and never a compliant one that was not.
+    """
+    course = example("course.json")
+    full = check_course_doc(with_screenings(course, *screenings))
+    j = data.draw(st.integers(0, len(screenings) - 1))
+    gapped = list(screenings)
+    gapped[j] = (screenings[j][0], None)  # type: ignore[assignment]
+    partial = check_course_doc(with_screenings(course, *gapped))
+    if partial.status is Status.INCOMPLETE and partial.not_evaluable:
+        assert [("screening", f"$.screenings[{j}].time")] == [
+            (n.check, n.path) for n in partial.not_evaluable
+        ]
+        assert [] == partial.codes()
+    else:
+        assert (full.status, full.codes()) == (partial.status, partial.codes())
+
+
+# ---------------------------------------------------------------------------
+# Which sessions check_session accepts, and under which protocol
+# ---------------------------------------------------------------------------
+
+
+def example_course() -> Course:
+    """The example course, parsed."""
+    return from_dict(example("course.json"), Course)
+
+
+def test_session_of_another_id_is_not_checked_against_the_course() -> None:
+    """A dose 4 days after dose 1, under an id the course lacks, is an error, not a silently skipped schedule."""
+    protocol = clinic_protocol()
+    data = under(example("course.json"), protocol)
+    data["sessions"][3] = dose_2_on_friday(data)
+    course = from_dict(data, Course)
+    assert ["schedule.interval_too_short"] == check_session(
+        course.sessions[3], protocol, course=course
+    ).codes()
+    stranger = attrs.evolve(course.sessions[3], id="dose-x")
+    with pytest.raises(ValidationError) as info:
+        check_session(stranger, protocol, course=course)
+    assert [
+        (
+            "$.id",
+            "session 'dose-x' is not an effective session of course 'c-001': "
+            "the course has no session with that id",
+        )
+    ] == [tuple(p) for p in info.value.problems]
+    assert isinstance(info.value, KapprotoError)
+
+
+def superseded_course() -> Course:
+    """The example course with dose-3 corrected by an amended record dose-3b."""
+    data = example("course.json")
+    corrected = copy.deepcopy(data["sessions"][5])
+    corrected.update(id="dose-3b", status="amended", supersedes="dose-3")
+    data["sessions"].insert(6, corrected)
+    return from_dict(data, Course)
+
+
+def test_superseded_session_is_refused_and_its_correction_checked() -> None:
+    """The superseded record is not an effective session of the course; the amended one is."""
+    course = superseded_course()
+    original, corrected = course.sessions[5], course.sessions[6]
+    with pytest.raises(ValidationError, match="superseded by 'dose-3b'") as info:
+        check_session(original, get_protocol("im-kap"), course=course)
+    assert ["$.id"] == [p.path for p in info.value.problems]
+    assert (
+        Status.COMPLIANT is check_session(corrected, get_protocol("im-kap"), course=course).status
+    )
+
+
+def test_a_changed_copy_of_a_course_session_is_refused() -> None:
+    """A session with a course session's id but other content is not that course's record."""
+    course = example_course()
+    changed = attrs.evolve(course.sessions[3], discharged_at=None)
+    with pytest.raises(ValidationError, match="differs from the course's record") as info:
+        check_session(changed, get_protocol("im-kap"), course=course)
+    assert ["$.id"] == [p.path for p in info.value.problems]
+
+
+@pytest.mark.parametrize("with_course", [False, True])
+def test_session_entered_in_error_is_refused(with_course: bool) -> None:
+    """A record entered in error is no record of what happened: check_session raises at $.status."""
+    data = example("course.json")
+    data["sessions"][3]["status"] = "entered_in_error"
+    course = from_dict(data, Course)
+    session = course.sessions[3]
+    with pytest.raises(ValidationError) as info:
+        check_session(session, get_protocol("im-kap"), course=course if with_course else None)
+    assert [
+        (
+            "$.status",
+            "session 'dose-2' was entered in error: it is no record of what happened, "
+            "so there is nothing to check",
+        )
+    ] == [tuple(p) for p in info.value.problems]
+    # the course check leaves it out, as before
+    assert Status.COMPLIANT is check_course(course, get_protocol("im-kap")).status

@@ -19,9 +19,9 @@ from kapproto._dose_checks import DoseCheck, check_dose_limits
 from kapproto._findings import Finding, Severity, finding
 from kapproto._monitoring import _check_monitoring
 from kapproto._protocols import Protocol
-from kapproto._sessions import Session, SessionKind
+from kapproto._sessions import Session, SessionKind, SessionStatus
 from kapproto._validators import instant
-from kapproto.exceptions import join_path
+from kapproto.exceptions import ValidationError, join_path
 from kapproto.screening import Decision
 
 __all__ = [
@@ -94,7 +94,8 @@ def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _
     first = session.first_administration
     dosing = [s for s in course.dosing_sessions if s.first_administration]
     ids = [s.id for s in dosing]
-    if first is None or session.id not in ids or ids.index(session.id) == 0:
+    # check_session has made sure that the session is one of the course's effective ones
+    if first is None or ids.index(session.id) == 0:
         return
     prev = dosing[ids.index(session.id) - 1]
     assert prev.first_administration is not None
@@ -118,15 +119,40 @@ def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _
 
 
 def _check_screening(session: Session, course: Course, out: _Results) -> None:
-    """Screening before the course's first dosing session (course-level paths)."""
+    """Screening before the course's first dosing session (course-level paths).
+
+    The deciding report is the last, in the order done (``course.screenings``),
+    of those known to be done before the first dose. A report without a
+    ``time`` listed after it may or may not be before the dose: the check is
+    then not evaluable at that report's ``time``, unless every report it could
+    be gives the same decision.
+    """
     first = session.first_administration
     dosing = course.dosing_sessions
     if first is None or not dosing or dosing[0].id != session.id:
         return
-    done = [
-        (i, r) for i, r in enumerate(course.screenings) if r.time is None or r.time <= first.start
-    ]
-    if not done:
+    dose_at = instant(first.start)
+    reports = course.screenings
+    before = [i for i, r in enumerate(reports) if r.time is not None and instant(r.time) <= dose_at]
+    last = before[-1] if before else None
+    untimed = [i for i, r in enumerate(reports) if r.time is None and (last is None or i > last)]
+    if untimed and (
+        last is None or any(reports[i].decision is not reports[last].decision for i in untimed)
+    ):
+        j = untimed[0]
+        reason = (
+            f"screening {j} records no time, so it is unknown whether it was done before "
+            f"the first dose at {first.start.isoformat()}"
+        )
+        if last is not None:
+            reason += (
+                f" and so whether it or screening {last} ({reports[last].decision.value}) decides"
+            )
+        out.course_not_evaluable.append(
+            NotEvaluable("screening", f"$.screenings[{j}].time", reason)
+        )
+        return
+    if last is None:
         out.course_findings.append(
             finding(
                 "screening.not_done",
@@ -135,8 +161,8 @@ def _check_screening(session: Session, course: Course, out: _Results) -> None:
             )
         )
         return
-    i, report = done[-1]
-    path = f"$.screenings[{i}]"
+    report = reports[last]
+    path = f"$.screenings[{last}]"
     if report.decision is Decision.INELIGIBLE:
         out.course_findings.append(
             finding(
@@ -164,6 +190,37 @@ def _check_screening(session: Session, course: Course, out: _Results) -> None:
         )
 
 
+def _require_checkable(session: Session, course: Course | None) -> None:
+    """Refuse a session that is not a record to check (on its own or in ``course``).
+
+    Raises:
+        ValidationError: The session was entered in error, or ``course`` is
+            given and the session is not one of its effective sessions.
+    """
+    if session.status is SessionStatus.ENTERED_IN_ERROR:
+        raise ValidationError(
+            f"session {session.id!r} was entered in error: it is no record of what "
+            "happened, so there is nothing to check",
+            path="$.status",
+        )
+    if course is None or session in course.effective_sessions:
+        return
+    same_id = [s for s in course.sessions if s.id == session.id]
+    superseded_by = [s.id for s in course.sessions if s.supersedes == session.id]
+    if not same_id:
+        why = "the course has no session with that id"
+    elif superseded_by:
+        why = f"it is superseded by {superseded_by[-1]!r}"
+    elif same_id[0].status is SessionStatus.ENTERED_IN_ERROR:
+        why = "the course's record of it was entered in error"
+    else:
+        why = "it differs from the course's record with that id"
+    raise ValidationError(
+        f"session {session.id!r} is not an effective session of course {course.id!r}: {why}",
+        path="$.id",
+    )
+
+
 def _acknowledge(session: Session, findings: list[Finding]) -> list[Finding]:
     acked = {a.code for a in session.acknowledgements}
     if not acked:
@@ -177,6 +234,7 @@ def _acknowledge(session: Session, findings: list[Finding]) -> list[Finding]:
 
 
 def _session_results(session: Session, protocol: Protocol, course: Course | None) -> _Results:
+    """Every check of one session."""
     out = _Results()
     if session.kind is SessionKind.DOSING:
         if not session.administrations:
@@ -223,6 +281,15 @@ def check_session(
         The :class:`ComplianceReport`; ``report.ok`` only when every check was
         evaluated and no ERROR finding was produced.
 
+    Raises:
+        ValidationError: The session's ``status`` is ``entered_in_error``
+            (path ``$.status``): it is no record of what happened, and a report
+            on it would read as one. Or ``course`` is given and the session is
+            not one of its effective sessions (path ``$.id``): another id, a
+            record superseded by an amendment, or a copy that differs from the
+            course's record. The course checks would otherwise be judged
+            against the wrong sessions.
+
     Example:
         >>> from kapproto import Session, check_session, from_json, get_protocol
         >>> session = from_json(open("examples/sessions/dose-above-limit.json").read(), Session)
@@ -231,6 +298,7 @@ def check_session(
         (<Status.NONCOMPLIANT: 'noncompliant'>, ['dose.above_max'])
     """
     del catalog
+    _require_checkable(session, course)
     return _session_results(session, protocol, course).report(protocol, session.id)
 
 
@@ -251,10 +319,10 @@ def _check_integration(course: Course, protocol: Protocol, catalog: Any, out: _R
         out.missing("integration", "$.sessions", "the course has no sessions")
         return
     plan = template.for_course(course)
-    record_end = max(s.end for s in course.sessions)
-    closed = tuple(a for a in plan.activities if a.latest <= record_end)
+    record_end = max(instant(s.end) for s in course.sessions)
+    closed = tuple(a for a in plan.activities if instant(a.latest) <= record_end)
     for activity in plan.activities:
-        if activity.latest <= record_end or not activity.required:
+        if instant(activity.latest) <= record_end or not activity.required:
             continue
         # met on time already: nothing to report; otherwise it may still be met
         alone = attrs.evolve(plan, activities=(activity,), conflicts=())
