@@ -28,9 +28,10 @@ class Confidence(enum.Enum):
 
     Example:
         >>> from kapproto import get_protocol
-        >>> monitoring = get_protocol("im-kap").monitoring
-        >>> monitoring.bp_threshold.confidence, monitoring.recheck.confidence
-        (<Confidence.S: 'S'>, <Confidence.DESIGN: 'design'>)
+        >>> get_protocol("esketamine-trd").doses[0].session_max.confidence
+        <Confidence.C: 'C'>
+        >>> Confidence("design")
+        <Confidence.DESIGN: 'design'>
     """
 
     C = "C"
