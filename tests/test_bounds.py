@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import sys
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kapproto import DoseBound, KapprotoError, UnitError, ValidationError, quantity
-from kapproto._bounds import check_weight, physical_limits, round_to
+from kapproto._bounds import EXACT, check_weight, format_decimal, physical_limits, round_to
 from kapproto.testing import quantities
 from kapproto.units import KINDS, MASS
 
@@ -108,6 +109,91 @@ def test_round_to_equals_kind_round(pair: tuple[Any, Any]) -> None:
     """The fast round_to gives exactly what Kind.round gives."""
     kind, q = pair
     assert kind.round(q) == round_to(q.magnitude, kind)
+
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@given(st.sampled_from(KINDS), finite_floats)
+def test_round_to_any_finite_float(kind: Any, magnitude: float) -> None:
+    """Every finite float rounds, to what Decimal arithmetic with ample precision gives."""
+    with localcontext(prec=2000, Emax=MAX_EMAX, Emin=MIN_EMIN):
+        expected = Decimal(format(magnitude, ".12g")).quantize(
+            Decimal(kind.resolution), rounding=ROUND_HALF_EVEN
+        )
+    assert expected == round_to(magnitude, kind)
+
+
+@pytest.mark.parametrize(
+    ("magnitude", "digits"),
+    [(1e27, 28), (1e30, 31), (1e308, 309), (sys.float_info.max, 309)],
+)
+def test_round_to_huge_magnitudes(magnitude: float, digits: int) -> None:
+    """1e27 mg and above (where the default decimal context failed) round to whole 0.1 mg steps."""
+    rounded = round_to(magnitude, MASS)
+    assert -1 == rounded.as_tuple().exponent
+    assert digits == len(format_decimal(rounded))
+    assert Decimal(format(magnitude, ".12g")) == rounded
+
+
+@given(finite_floats, finite_floats.filter(lambda f: f != 0), st.sampled_from(KINDS))
+def test_round_to_product_and_quotient_beyond_floats(x: float, y: float, kind: Any) -> None:
+    """Products x * y and quotients x / y round to within 12 digits and half a step of exact.
+
+    Products and quotients beyond the float range are rounded too, exactly enough
+    to compare with any limit.
+    """
+    step = Decimal(kind.resolution)
+    with localcontext(prec=2000, Emax=MAX_EMAX, Emin=MIN_EMIN):
+        exact_product = Decimal(x) * Decimal(y)
+        exact_quotient = Decimal(x) / Decimal(y)
+        for exact, got in (
+            (exact_product, round_to(x, kind, y)),
+            (exact_quotient, round_to(x, kind, per=y)),
+        ):
+            assert got.as_tuple().exponent == step.as_tuple().exponent
+            assert abs(got - exact) <= abs(exact) * Decimal("1e-11") + step / 2
+
+
+def test_round_to_product_beyond_floats_is_exact_to_12_digits() -> None:
+    """1e308 mg/kg x 700 kg is 7e310 mg, beyond the float range, and rounds to exactly that."""
+    assert Decimal("7e310") == round_to(1e308, MASS, 700.0)
+    # 5e-324 is the smallest float, 4.94065645841e-324 exactly: not its repr
+    assert Decimal("2.02402253307e623") == round_to(1e300, MASS, per=5e-324)
+
+
+@pytest.mark.parametrize(
+    ("magnitude", "factors", "per"),
+    [
+        (float("inf"), (), 1.0),
+        (float("nan"), (), 1.0),
+        (1.0, (float("inf"),), 1.0),
+        (1.0, (), float("nan")),
+        (1.0, (), 0.0),
+    ],
+)
+def test_round_to_refuses_non_finite(
+    magnitude: float, factors: tuple[float, ...], per: float
+) -> None:
+    """A NaN or infinite magnitude, factor or divisor, or a zero divisor, is a UnitError."""
+    with pytest.raises(UnitError, match=r"must be finite|by zero"):
+        round_to(magnitude, MASS, *factors, per=per)
+
+
+def test_sums_of_rounded_doses_are_exact() -> None:
+    """In EXACT, 1e30 mg + 0.1 mg keeps its 0.1 mg (the default 28-digit context drops it)."""
+    total = EXACT.add(round_to(1e30, MASS), round_to(0.1, MASS))
+    assert "1000000000000000000000000000000.1" == format_decimal(total)
+    assert total > round_to(1e30, MASS)
+
+
+def test_bound_of_huge_parts() -> None:
+    """A 1e308 mg limit builds; a 1e308 mg/kg part resolves beyond the float range, exactly."""
+    bound = DoseBound.of("1e308 mg", "1e308 mg/kg")
+    assert (Decimal("1e308"), Decimal("7e310")) == bound.limits(weight=700.0)
+    assert bound.verdict(round_to(sys.float_info.max, MASS), weight=700.0, upper=True)
+    assert not bound.verdict(Decimal("1e308"), weight=700.0, upper=True)
+    assert bound.describe(weight=700.0).endswith(f"(7{'0' * 310} mg at 700 kg)")
 
 
 # --------------------------------------------------------------------------

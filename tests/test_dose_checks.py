@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,10 +28,12 @@ from kapproto import (
     quantity,
 )
 from kapproto._data import load_data
-from kapproto._dose_checks import NotEvaluable
+from kapproto._dose_checks import NotEvaluable, first_session_unknown
 from kapproto._params import Parameter
+from kapproto.cli import main
 from kapproto.testing import administrations, dose_limits
 
+EXAMPLES = Path(__file__).parent.parent / "examples" / "sessions"
 T0 = dt.datetime.fromisoformat("2026-03-02T09:10:00-07:00")
 KG = quantity("80 kg")
 
@@ -434,3 +439,171 @@ def test_findings_do_not_depend_on_record_order(records: list[Administration], w
         if f.code != "dose.duplicate_administration"
     )
     assert forward == backward
+
+
+# --------------------------------------------------------------------------
+# Huge but finite magnitudes: a finding, never a decimal error
+# --------------------------------------------------------------------------
+
+IM = DoseLimits.from_dict({"route": "intramuscular", "per_administration_max": "0.75 mg/kg"})
+FLOAT_MAX = sys.float_info.max
+
+
+def mg(text: str) -> str:
+    """A whole number of mg written out, as messages show it: ``mg("1e30")`` is 1 and 30 zeros."""
+    return f"{Decimal(text):f}"
+
+
+@pytest.mark.parametrize("amount", [1e27, 1e30, 1e308, FLOAT_MAX])
+def test_huge_dose_is_above_max(amount: float) -> None:
+    """1e27 mg and more (up to the largest float) is simply above 0.75 mg/kg at 80 kg."""
+    findings = check_doses(
+        [given_(quantity(amount, "mg"), route=Route.INTRAMUSCULAR)], IM, weight=KG
+    )
+    assert [("dose.above_max", "$.administrations[0]")] == codes(findings)
+    shown = mg(format(amount, ".12g"))
+    assert f"dose {shown} mg is above per_administration_max 0.75 mg/kg (60 mg at 80 kg)" == (
+        findings[0].message
+    )
+
+
+def test_huge_dose_converted_beyond_the_float_range() -> None:
+    """The largest float in mg base is above a limit stated in HCl, once converted (x 1.153...)."""
+    limits = DoseLimits.from_dict(
+        {"route": "intramuscular", "basis": "hydrochloride", "per_administration_max": "1e308 mg"}
+    )
+    findings = check_doses(
+        [given_(quantity(FLOAT_MAX, "mg"), route=Route.INTRAMUSCULAR)], limits, weight=None
+    )
+    assert ["dose.above_max"] == [f.code for f in findings]
+    assert findings[0].message.startswith("dose 207")  # 1.797e308 x 1.153 = 2.07e308 mg
+
+
+def test_huge_session_total_is_exact() -> None:
+    """1e30 mg then 0.1 mg is above a 1e30 mg session maximum: the 0.1 mg is not lost."""
+    limits = DoseLimits.from_dict({"route": "intravenous", "session_max": "1e30 mg"})
+    records = [given_("1e30 mg"), given_("0.1 mg", 5)]
+    findings = check_doses(records, limits, weight=None)
+    assert [("dose.cumulative_above_max", "$.administrations[1]")] == codes(findings)
+    assert f"session total {mg('1e30')}.1 mg is above session_max {mg('1e30')} mg" == (
+        findings[0].message
+    )
+
+
+def test_session_total_beyond_the_float_range() -> None:
+    """Two doses of 1e308 mg total 2e308 mg, beyond any float, above a 1.5e308 mg maximum."""
+    limits = DoseLimits.from_dict({"route": "intravenous", "session_max": "1.5e308 mg"})
+    findings = check_doses([given_("1e308 mg"), given_("1e308 mg", 5)], limits, weight=None)
+    assert [("dose.cumulative_above_max", "$.administrations[1]")] == codes(findings)
+    assert findings[0].message.startswith(f"session total {mg('2e308')} mg is above")
+
+
+def test_huge_rate_is_above_max_rate() -> None:
+    """1e308 mg in one second is a rate beyond the float range: above max_rate, not an error."""
+    record = given_("1e308 mg", end=T0 + dt.timedelta(seconds=1))
+    findings = check_doses([record], IV, weight=KG)
+    assert ("dose.rate_above_max", "$.administrations[0]") in codes(findings)
+    rate = next(f for f in findings if f.code == "dose.rate_above_max")
+    assert rate.message.startswith(f"rate {mg('6e309')} mg/min is above max_rate")
+
+
+def test_rate_with_end_equal_to_start_is_not_evaluable() -> None:
+    """An infusion whose end equals its start has no duration: the rate check says so."""
+    result = check_dose_limits([given_("40 mg", end=T0)], IV, weight=KG)
+    assert [
+        NotEvaluable(
+            "dose.rate_above_max",
+            "$.administrations[0].end",
+            "end equals start, so no infusion rate",
+        )
+    ] == [n for n in result.not_evaluable if n.check == "dose.rate_above_max"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "whole"),
+    [("1e30 mg", False), ("2.8e31 mg", True), ("28 mg", True), ("42 mg", False)],
+)
+def test_whole_devices_for_huge_amounts(amount: str, whole: bool) -> None:
+    """1e30 mg is not a whole number of 28 mg devices (it has no factor 7); 2.8e31 mg is."""
+    findings = check_doses([device(0, amount)], ESKETAMINE_TRD, weight=None)
+    not_whole = [f for f in findings if "is not a whole number" in f.message]
+    assert (not whole) == bool(not_whole)
+    count = [f.message for f in findings if f.message.endswith("max_devices is 3")]
+    huge = Decimal(amount.split()[0]) > 84
+    assert huge == bool(count)
+    if amount == "2.8e31 mg":
+        assert [f"{mg('1e30')} devices in the session; max_devices is 3"] == count
+
+
+@given(st.floats(min_value=0, exclude_min=True, allow_infinity=False) | st.integers(min_value=1))
+def test_any_positive_amount_is_checked(magnitude: float) -> None:
+    """Any finite positive amount is checked against 0.75 mg/kg (60 mg at 80 kg): a finding or none.
+
+    Only an integer beyond the float range is refused, as a UnitError when the
+    amount is built; nothing raises a decimal, overflow or other non-kapproto error.
+    """
+    try:
+        amount = quantity(magnitude, "mg")
+    except UnitError:
+        assert isinstance(magnitude, int)
+        assert magnitude > FLOAT_MAX
+        return
+    record = given_(amount, route=Route.INTRAMUSCULAR)
+    for entries in (IM, ESKETAMINE_TRD, IV):
+        result = check_dose_limits([record, record], entries, weight=KG, first_session=True)
+        assert all(f.code.startswith("dose.") for f in result.findings)
+    found = [f.code for f in check_doses([record], IM, weight=KG)]
+    # above 60.05 mg it rounds (half-even, 0.1 mg) above 60 mg
+    assert ("dose.above_max" in found) == (
+        Decimal(format(amount.magnitude, ".12g")) > Decimal("60.05")
+    )
+
+
+def test_kapproto_check_on_a_huge_dose(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`kapproto check` of a session with 1e308 mg reports dose.above_max and exits 1."""
+    data = json.loads((EXAMPLES / "im-session.json").read_text())
+    data["administrations"][0]["amount"] = {"value": 1e308, "unit": "mg"}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(data))
+    code = main(["check", str(path), "--format", "json"])
+    out, err = capsys.readouterr()
+    assert (1, "") == (code, err)
+    assert ["dose.above_max"] == [f["code"] for f in json.loads(out)["findings"]]
+
+
+# --------------------------------------------------------------------------
+# First session unknown
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("devices", "expected"),
+    [
+        (2, ()),
+        (
+            3,
+            (
+                NotEvaluable(
+                    "dose.first_session_max",
+                    "$.administrations",
+                    "session total 84 mg is above first_session_max 56 mg; nobody said",
+                ),
+            ),
+        ),
+    ],
+)
+def test_first_session_unknown(devices: int, expected: tuple[NotEvaluable, ...]) -> None:
+    """56 mg is within the first-session limit either way; 84 mg cannot be judged without knowing."""
+    records = [device(5 * k) for k in range(devices)]
+    assert expected == first_session_unknown(
+        records, ESKETAMINE_TRD, weight=None, why="nobody said"
+    )
+
+
+def test_first_session_unknown_without_the_limit() -> None:
+    """An entry without first_session_max leaves nothing unknown."""
+    limits = DoseLimits.from_dict(
+        {"medication": "esketamine", "route": "intranasal", "session_max": "84 mg"}
+    )
+    records = [device(5 * k) for k in range(3)]
+    assert () == first_session_unknown(records, limits, weight=None, why="nobody said")

@@ -6,7 +6,8 @@ import contextlib
 import datetime as dt
 import json
 import math
-from decimal import Decimal
+import sys
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import Any
 
 import pytest
@@ -581,3 +582,127 @@ def test_mutated_administration_json_raises_only_kapproto_errors(changes: dict[s
     """DESIGN.md's administration with any fields replaced by junk raises only ValidationError."""
     with contextlib.suppress(KapprotoError):
         from_dict({**DESIGN_JSON, **changes}, Administration)
+
+
+# --------------------------------------------------------------------------
+# Any finite positive magnitude: a result, or a ValidationError saying why not
+# --------------------------------------------------------------------------
+
+FLOAT_MAX = sys.float_info.max
+POSITIVE = st.floats(min_value=0, exclude_min=True, allow_infinity=False) | st.integers(min_value=1)
+
+
+def built(magnitude: float, unit: str) -> Any:
+    """``quantity(magnitude, unit)``, or ``None`` for an integer beyond the float range."""
+    try:
+        return quantity(magnitude, unit)
+    except UnitError:
+        assert isinstance(magnitude, int)
+        assert magnitude > FLOAT_MAX
+        return None
+
+
+def exactly(x: float, y: float, *, divide: bool = False) -> Decimal:
+    """``x * y`` or ``x / y`` of the floats' exact values, with ample precision."""
+    with localcontext(prec=2000, Emax=MAX_EMAX, Emin=MIN_EMIN):
+        a, b = Decimal(x), Decimal(y)
+        return a / b if divide else a * b
+
+
+def agrees(compute: Any, exact: Decimal, step: str) -> None:
+    """``compute()`` is ``exact`` within 12 digits and half a step, or a ValidationError saying why."""
+    half = Decimal(step) / 2
+    try:
+        got = compute()
+    except ValidationError as exc:
+        (found,) = exc.problems
+        if "rounds to 0" in found.message:
+            assert exact <= half * (1 + Decimal("1e-11"))
+        else:
+            assert "beyond the largest magnitude a quantity can hold" in found.message
+            assert exact >= Decimal(FLOAT_MAX) * (1 - Decimal("1e-11"))
+        return
+    assert math.isfinite(got.magnitude)
+    assert got.magnitude > 0
+    assert abs(Decimal(repr(got.magnitude)) - exact) <= exact * Decimal("1e-11") + half
+
+
+@given(POSITIVE, st.floats(min_value=1, max_value=700))
+def test_dose_for_any_magnitude(magnitude: float, kg: float) -> None:
+    """Any mg/kg x any possible weight is the product to 0.1 mg, or a ValidationError."""
+    amount = built(magnitude, "mg/kg")
+    if amount is not None:
+        spec = DoseSpec(amount, Route.INTRAVENOUS)
+        agrees(lambda: spec.dose_for(quantity(kg, "kg")), exactly(amount.magnitude, kg), "0.1")
+
+
+@given(POSITIVE)
+def test_fixed_dose_for_any_magnitude(magnitude: float) -> None:
+    """Any fixed amount is itself to 0.1 mg (up to the largest float), or rounds to 0 mg."""
+    amount = built(magnitude, "mg")
+    if amount is not None:
+        spec = DoseSpec(amount, Route.INTRAVENOUS)
+        agrees(lambda: spec.dose_for(None), exactly(amount.magnitude, 1.0), "0.1")
+
+
+@pytest.mark.parametrize(
+    ("compute", "units", "step"),
+    [(volume_for, ("mg", "mg/mL"), "0.01"), (infusion_rate, ("mg", "min"), "0.01")],
+    ids=["volume_for", "infusion_rate"],
+)
+@given(POSITIVE, POSITIVE)
+def test_quotients_any_magnitudes(
+    compute: Any, units: tuple[str, str], step: str, mg: float, per: float
+) -> None:
+    """Any amount over any concentration or duration is the quotient to 0.01, or a ValidationError."""
+    amount, divisor = built(mg, units[0]), built(per, units[1])
+    if amount is not None and divisor is not None:
+        exact = exactly(amount.magnitude, divisor.magnitude, divide=True)
+        agrees(lambda: compute(amount, divisor), exact, step)
+
+
+@given(POSITIVE, st.sampled_from([Route.INTRAVENOUS, Route.INTRAMUSCULAR, Route.SUBLINGUAL]))
+def test_iv_equivalent_any_magnitude(mg: float, route: Route) -> None:
+    """An exposure estimate of any amount is at most the amount, however large."""
+    amount = built(mg, "mg")
+    if amount is not None:
+        est = iv_equivalent(amount, route)
+        assert est.low.magnitude <= est.high.magnitude
+        # each end is amount x bioavailability (at most 100 %), to 12 digits and 0.1 mg
+        most = Decimal(amount.magnitude) * (1 + Decimal("1e-11")) + Decimal("0.05")
+        assert Decimal(est.high.magnitude) <= most
+
+
+@pytest.mark.parametrize(
+    ("compute", "message"),
+    [
+        (
+            lambda: DoseSpec(quantity("1e308 mg/kg"), Route.INTRAVENOUS).dose_for(
+                quantity("80 kg")
+            ),
+            "dose=1e+308 mg/kg x 80 kg is 8.000e+309 mg, beyond the largest magnitude a "
+            "quantity can hold (1.798e+308); it cannot be given as computed",
+        ),
+        (
+            lambda: volume_for(quantity("1e308 mg"), quantity("0.5 mg/mL")),
+            "volume=1e+308 mg / 0.5 mg/mL is 2.000e+308 mL, beyond the largest magnitude a "
+            "quantity can hold (1.798e+308); it cannot be given as computed",
+        ),
+        (
+            lambda: infusion_rate(quantity("40 mg"), quantity("1e-307 min")),
+            "rate=40 mg / 1e-307 min is 4.000e+308 mg/min, beyond the largest magnitude a "
+            "quantity can hold (1.798e+308); it cannot be given as computed",
+        ),
+    ],
+)
+def test_results_beyond_the_float_range_refused(compute: Any, message: str) -> None:
+    """A computed dose, volume or rate too large for a float is a ValidationError that says so."""
+    with pytest.raises(ValidationError) as info:
+        compute()
+    assert ("$", message) == problem(info)
+
+
+def test_largest_fixed_dose_is_kept() -> None:
+    """1e308 mg as a fixed dose is 1e308 mg (a record of it is then checked, and flagged)."""
+    spec = DoseSpec(quantity("1e308 mg"), Route.INTRAVENOUS)
+    assert 1e308 == spec.dose_for(quantity("80 kg")).magnitude

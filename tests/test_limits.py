@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sys
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -21,11 +23,12 @@ from kapproto import (
     ValidationError,
     from_dict,
     from_json,
+    quantity,
     to_dict,
     to_json,
 )
 from kapproto._data import load_data
-from kapproto._params import Confidence
+from kapproto._params import Confidence, Parameter
 from kapproto.testing import dose_limits, json_values
 
 ESKETAMINE_TRD: dict[str, Any] = {
@@ -223,3 +226,71 @@ def test_junk_values_raise_only_protocol_errors(entry: dict[str, Any]) -> None:
     """Junk in any limit raises a ProtocolError, never another exception."""
     with contextlib.suppress(ProtocolError):
         DoseLimits.from_dict(entry)
+
+
+# --------------------------------------------------------------------------
+# Magnitudes: any finite one reads; a device amount must count at 0.1 mg
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", ["0.04 mg", "0.05 mg", "40 ug"])
+def test_device_amount_rounding_to_zero_refused(amount: str) -> None:
+    """A device amount that rounds to 0 mg (half-even, 0.1 mg) counts no dose: a ProtocolError."""
+    entry = {**ESKETAMINE_TRD, "device_amount": amount}
+    with pytest.raises(ProtocolError) as info:
+        DoseLimits.from_dict(entry, path="$.doses[0]")
+    path, message = problem(info)
+    assert "$.doses[0].device_amount" == path
+    assert "rounds to 0 mg at the 0.1 mg resolution" in message
+
+
+def test_device_amount_rounding_to_zero_refused_from_python() -> None:
+    """Built directly, a DoseLimits refuses the same device amount with a ValidationError."""
+    with pytest.raises(ValidationError) as info:
+        DoseLimits(
+            medication=Medication.ESKETAMINE,
+            route=Route.INTRANASAL,
+            device_amount=Parameter(quantity("0.04 mg")),
+        )
+    assert "$.device_amount" == problem(info)[0]
+    smallest = DoseLimits(
+        medication=Medication.ESKETAMINE,
+        route=Route.INTRANASAL,
+        device_amount=Parameter(quantity("0.06 mg")),
+    )
+    assert 0.06 == smallest.device_amount.value.magnitude  # type: ignore[union-attr]
+
+
+UNITS = {
+    "per_administration_max": "mg/kg",
+    "session_max": "mg",
+    "first_session_max": "mg",
+    "max_rate": "mg/min",
+    "device_amount": "mg",
+    "device_spacing": "min",
+}
+
+
+@given(
+    st.sampled_from(sorted(UNITS)),
+    st.floats(min_value=0, exclude_min=True, allow_infinity=False) | st.integers(min_value=1),
+)
+def test_any_positive_magnitude_reads(key: str, magnitude: float) -> None:
+    """Any finite positive limit reads and round-trips, however large (1e308 mg included).
+
+    Refused, as a ProtocolError: an integer beyond the float range, and a device
+    amount that rounds to 0 mg.
+    """
+    entry = {"medication": "esketamine", "route": "intranasal", key: f"{magnitude} {UNITS[key]}"}
+    try:
+        limits = DoseLimits.from_dict(entry)
+    except ProtocolError as exc:
+        (found,) = exc.problems
+        assert f"$.{key}" == found.path
+        if isinstance(magnitude, int) and magnitude > sys.float_info.max:
+            return
+        assert "device_amount" == key
+        assert Decimal(format(float(magnitude), ".12g")) <= Decimal("0.05")  # rounds to 0 mg
+        return
+    assert limits == DoseLimits.from_dict(limits.to_data())
+    assert getattr(limits, key) is not None

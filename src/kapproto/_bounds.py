@@ -4,7 +4,9 @@
 (every part given must hold: for a maximum the lower applies at the recorded
 weight, for a minimum the higher). :func:`round_to` is the fast form of
 :meth:`kapproto.units.Kind.round` that limit checks use on canonical
-magnitudes. :func:`check_weight` refuses a physically impossible body weight
+magnitudes; it rounds every finite magnitude, and products and quotients
+beyond the float range, in the :data:`EXACT` decimal context.
+:func:`check_weight` refuses a physically impossible body weight
 (``data/dosing.toml``).
 
 Example:
@@ -15,7 +17,8 @@ Example:
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+import math
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal
 from functools import cache
 from typing import Final
 
@@ -40,6 +43,7 @@ from kapproto.units import (
 
 __all__ = [
     "DOSE_KINDS",
+    "EXACT",
     "RATE_KINDS",
     "DoseBound",
     "PhysicalLimits",
@@ -56,22 +60,89 @@ RATE_KINDS: Final = (MASS_RATE, DOSE_RATE_PER_BODY_MASS, 1.0 / 60.0)
 """A rate bound's kinds: mg/kg/h x kg is mg/h, 1/60 of it mg/min."""
 
 
-def round_to(magnitude: float, kind: Kind) -> Decimal:
-    """Round a canonical magnitude half-even to ``kind``'s resolution, as :meth:`Kind.round` does.
+EXACT: Final = Context(prec=400, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+"""The decimal context of limit arithmetic, in which a rounded magnitude and a sum of them are exact.
 
-    The fast path of limit checks: no unit check, the magnitude is already canonical.
+A finite float is below 1.8e308 and no resolution is finer than 0.001, so a
+rounded canonical magnitude has at most 312 digits (a dose converted between
+base and hydrochloride, or a per-kg limit at 700 kg, a few more): 400 digits
+hold every one of them, and sums of them, exactly. The exponent range is the
+widest :mod:`decimal` allows, so nothing overflows.
+"""
+
+
+def round_to(magnitude: float, kind: Kind, *factors: float, per: float = 1.0) -> Decimal:
+    """Round ``magnitude x factors / per`` half-even to ``kind``'s resolution, as :meth:`Kind.round` does.
+
+    The fast path of limit checks: no unit check, the magnitude is already
+    canonical. Float noise is removed first (12 significant digits), so
+    ``0.15 mg/kg x 41 kg`` is exactly 6.15 mg. Every finite magnitude rounds,
+    however large: a product or quotient beyond the float range is worked out
+    in decimal arithmetic instead, so it is still exact to 12 significant
+    digits and compares correctly with any limit.
+
+    Args:
+        magnitude: A finite canonical magnitude.
+        kind: The kind whose resolution to round to.
+        *factors: Finite numbers to multiply the magnitude by (a weight, a
+            conversion factor), in this order, as floats.
+        per: A finite, non-zero number to divide the product by (a duration,
+            a concentration).
+
+    Returns:
+        The rounded magnitude, a :class:`~decimal.Decimal` with the
+        resolution's exponent (``Decimal('6.2')`` for 0.1 mg).
+
+    Raises:
+        UnitError: A magnitude, factor or divisor that is NaN or infinite, or a
+            divisor of zero.
 
     Example:
         >>> round_to(0.15 * 41, MASS)
         Decimal('6.2')
+        >>> round_to(1e308, MASS, 100.0, per=1e-10) == Decimal("1e320")
+        True
     """
+    value = magnitude
+    for factor in factors:
+        value *= factor
+    if per != 1.0:
+        if per == 0.0:
+            raise UnitError(f"cannot divide {magnitude!r} by zero")
+        value /= per
+    if value - value == 0.0:  # finite: the hot path
+        return Decimal(format(value, ".12g")).quantize(_step(kind), ROUND_HALF_EVEN, EXACT)
+    return _round_wide(magnitude, factors, per, kind)
+
+
+def _step(kind: Kind) -> Decimal:
     step = _STEPS.get(kind)
     if step is None:
         step = _STEPS[kind] = Decimal(kind.resolution)
-    return Decimal(format(magnitude, ".12g")).quantize(step, rounding=ROUND_HALF_EVEN)
+    return step
 
 
 _STEPS: dict[Kind, Decimal] = {}
+_TWELVE: Final = Context(prec=12, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def _round_wide(magnitude: float, factors: tuple[float, ...], per: float, kind: Kind) -> Decimal:
+    """:func:`round_to` for a product or quotient that left the float range."""
+    numbers = (magnitude, *factors, per)
+    if not all(math.isfinite(n) for n in numbers):
+        shown = ", ".join(repr(n) for n in numbers)
+        raise UnitError(f"magnitude, factors and divisor ({shown}) must be finite")
+    # each float's exact value (not its shortest repr: a subnormal's repr has few digits)
+    exact = [Decimal(n) for n in numbers]
+    whole = Context(prec=sum(len(d.as_tuple().digits) for d in exact), Emax=MAX_EMAX, Emin=MIN_EMIN)
+    product = exact[0]
+    for factor in exact[1:-1]:
+        product = whole.multiply(product, factor)  # exact: the precision holds every digit
+    value = _TWELVE.divide(product, exact[-1])  # 12 significant digits, as .12g
+    step = _step(kind)
+    digits = max(value.adjusted() - step.adjusted() + 2, 1)
+    wide = EXACT if digits <= EXACT.prec else Context(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN)
+    return value.quantize(step, ROUND_HALF_EVEN, wide)
 
 
 @attrs.frozen
@@ -261,7 +332,7 @@ class DoseBound:
             return memo[1]
         assert self.per_body_mass is not None
         fixed_kind, _, factor = self._pair
-        resolved = round_to(self.per_body_mass.magnitude * weight * factor, fixed_kind)
+        resolved = round_to(self.per_body_mass.magnitude, fixed_kind, weight, factor)
         object.__setattr__(self, "_memo", (weight, resolved))  # same weight, same limit
         return resolved
 
@@ -306,5 +377,5 @@ def _is_rate(part: object) -> bool:
 
 def format_decimal(value: Decimal) -> str:
     """A rounded magnitude without trailing zeros (``Decimal('40.0')`` -> ``'40'``)."""
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(EXACT), "f")
     return "0" if text in {"-0", "0"} else text

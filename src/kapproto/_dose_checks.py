@@ -5,7 +5,9 @@ checks that could not be evaluated (a per-kg limit without a weight, an
 infusion without an end) and the limits the protocol does not configure;
 :func:`check_doses` is the list-returning form DESIGN.md names. Limits are
 compared after rounding both sides half-even to the kind's resolution, so a
-dose equal to its limit passes and one resolution step above does not.
+dose equal to its limit passes and one resolution step above does not. Any
+finite amount is checked, however large: totals are summed exactly
+(:data:`~kapproto._bounds.EXACT`), so 1e308 mg is simply above the limit.
 
 Example:
     >>> import datetime as dt
@@ -27,13 +29,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from kapproto._bounds import DoseBound, check_weight, format_decimal, round_to
+from kapproto._bounds import EXACT, DoseBound, check_weight, format_decimal, round_to
 from kapproto._findings import Finding, finding
 from kapproto._limits import DoseLimits
 from kapproto._params import Parameter
@@ -44,7 +46,13 @@ from kapproto.units import DURATION, MASS, MASS_RATE
 if TYPE_CHECKING:
     from kapproto._administration import Administration
 
-__all__ = ["DoseCheck", "NotEvaluable", "check_dose_limits", "check_doses"]
+__all__ = [
+    "DoseCheck",
+    "NotEvaluable",
+    "check_dose_limits",
+    "check_doses",
+    "first_session_unknown",
+]
 
 
 class NotEvaluable(NamedTuple):
@@ -137,7 +145,8 @@ def check_dose_limits(
             without it is not evaluable (unless the fixed part already fails).
         first_session: Whether this is the course's first dosing session;
             ``None`` (no course) skips ``first_session_max``, as DESIGN.md skips
-            course checks without a course.
+            course checks without a course; :func:`first_session_unknown` gives
+            what that leaves not evaluable.
 
     Raises:
         ValidationError: ``weight`` is physically impossible.
@@ -195,6 +204,51 @@ def check_dose_limits(
     return DoseCheck(tuple(run.findings), tuple(run.missing.values()), tuple(run.unset))
 
 
+def first_session_unknown(
+    administrations: Sequence[Administration],
+    limits: DoseLimits | Iterable[DoseLimits],
+    *,
+    weight: Any,
+    why: str,
+) -> tuple[NotEvaluable, ...]:
+    """The first-session limits a session would break, when nobody knows if it is the first.
+
+    :func:`check_dose_limits` with ``first_session=None`` leaves
+    ``first_session_max`` out. A total within it passes either way; one above
+    it can be judged only once it is known whether this is the course's first
+    dosing session, and so is *not evaluable* (``dose.first_session_max``),
+    never passed.
+
+    Args:
+        administrations: The session's administrations.
+        limits: One entry or all of a protocol's entries.
+        weight: The session's weight (BODY_MASS) or ``None``.
+        why: What leaves it unknown, and what would settle it, for the reason.
+
+    Returns:
+        One entry, at ``$.administrations``, for each first-session limit the
+        session would break as its course's first dosing session.
+
+    Example:
+        >>> from kapproto import Session, from_json, get_protocol
+        >>> session = from_json(open("examples/sessions/esketamine-session.json").read(), Session)
+        >>> import attrs, datetime as dt
+        >>> doses = get_protocol("esketamine-trd").doses
+        >>> given = list(session.administrations)  # two 28 mg devices: within 56 mg either way
+        >>> first_session_unknown(given, doses, weight=None, why="no course")
+        ()
+        >>> given.append(attrs.evolve(given[-1], id="d3", start=given[-1].start + dt.timedelta(minutes=5)))
+        >>> [n.reason for n in first_session_unknown(given, doses, weight=None, why="no course")]
+        ['session total 84 mg is above first_session_max 56 mg; no course']
+    """
+    as_first = check_dose_limits(administrations, limits, weight=weight, first_session=True)
+    return tuple(
+        NotEvaluable("dose.first_session_max", "$.administrations", f"{f.message}; {why}")
+        for f in as_first.findings
+        if f.code == "dose.above_first_session_max"
+    )
+
+
 @cache
 def _allowed_pairs() -> frozenset[tuple[Formulation, Route]]:
     return frozenset((f, r) for f in Formulation for r in f.routes)
@@ -211,7 +265,17 @@ def _in_limit_basis(a: Administration, entry: DoseLimits, amount: Decimal) -> De
         return amount
     ratio = a.medication.info.hydrochloride_per_base.value
     factor = 1.0 / ratio if target is Basis.BASE else ratio
-    return round_to(a.amount.magnitude * factor, MASS)
+    return round_to(a.amount.magnitude, MASS, factor)
+
+
+# Device counts are shown to 28 significant digits (70 mg of 28 mg devices: 2.5).
+_COUNTING = Context(prec=28, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def _devices_in(dose: Decimal, each: Decimal) -> tuple[Decimal, bool]:
+    """How many ``each``-mg devices ``dose`` is, and whether that is a whole number (at least 1)."""
+    whole = dose >= each and EXACT.remainder(dose, each).is_zero()
+    return _COUNTING.divide(dose, each), whole
 
 
 def _mg(value: Decimal) -> str:
@@ -284,21 +348,25 @@ class _Run:
         )
         self.bound(entry.min, "min", dose, False, "dose.below_min", i)
         if entry.max_rate is not None or a.end is not None:
-            rate = a.rate
-            if rate is None and entry.max_rate is not None:
-                self.not_evaluable(
-                    "dose.rate_above_max", _at(i, ".end"), "no end time, so no infusion rate"
-                )
-            elif rate is not None:
-                value = round_to(rate.magnitude, MASS_RATE)
+            minutes = a.duration
+            if minutes is not None and minutes.magnitude > 0:
+                # amount / minutes, as Administration.rate, but exact beyond the float range
+                value = round_to(a.amount.magnitude, MASS_RATE, per=minutes.magnitude)
                 self.bound(
                     entry.max_rate, "max_rate", value, True, "dose.rate_above_max", i, "rate"
+                )
+            elif entry.max_rate is not None:
+                self.not_evaluable(
+                    "dose.rate_above_max",
+                    _at(i, ".end"),
+                    "no end time, so no infusion rate"
+                    if minutes is None
+                    else "end equals start, so no infusion rate",
                 )
         device = entry.device_amount_for(a.formulation)
         if device is not None:
             each = round_to(device.value.magnitude, MASS)
-            count = dose / each
-            if count != count.to_integral_value() or count < 1:
+            if not _devices_in(dose, each)[1]:
                 self.add(
                     "dose.device_multiple",
                     f"{_mg(dose)} is not a whole number of {_mg(each)} devices",
@@ -330,13 +398,13 @@ class _Run:
             if param is None:
                 self.not_configured(name)
                 continue
-            total = sum((dose for _, _, dose in ordered), Decimal(0))
+            total = _total(dose for _, _, dose in ordered)
             at = ordered[-1][0]
             if param.value.verdict(total, weight=self.kg, upper=True):
                 # monotone in the total: report it where the total first breaks the limit
                 running = Decimal(0)
                 for at, _, dose in ordered:  # noqa: B007
-                    running += dose
+                    running = EXACT.add(running, dose)
                     if param.value.verdict(running, weight=self.kg, upper=True):
                         total = running
                         break
@@ -359,7 +427,9 @@ class _Run:
             limit = entry.max_devices.value
             count = Decimal(0)
             for i, _, dose, device in devices:
-                count += dose / round_to(device.value.magnitude, MASS)
+                count = _COUNTING.add(
+                    count, _devices_in(dose, round_to(device.value.magnitude, MASS))[0]
+                )
                 if count > limit:
                     self.add(
                         "dose.device_multiple",
@@ -382,6 +452,14 @@ class _Run:
                     _at(i),
                     source=entry.device_spacing.cite("device_spacing"),
                 )
+
+
+def _total(doses: Iterable[Decimal]) -> Decimal:
+    """The exact sum of rounded doses, however large."""
+    total = Decimal(0)
+    for dose in doses:
+        total = EXACT.add(total, dose)
+    return total
 
 
 def _at(i: int, suffix: str = "") -> str:

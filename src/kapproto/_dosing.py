@@ -14,7 +14,9 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -26,6 +28,7 @@ from kapproto._bounds import (
     check_weight,
     format_decimal,
     physical_limits,
+    quantity_text,
     round_to,
 )
 from kapproto._dose_checks import (
@@ -87,16 +90,45 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _rounded(magnitude: float, kind: Kind, name: str) -> Quantity:
-    """A canonical magnitude rounded half-even to ``kind``'s resolution; never rounded to zero."""
-    rounded = round_to(magnitude, kind)
+def _rounded(
+    magnitude: float,
+    kind: Kind,
+    name: str,
+    *factors: float,
+    per: float = 1.0,
+    how: Callable[[], str] = str,
+) -> Quantity:
+    """``magnitude x factors / per`` rounded half-even to ``kind``'s resolution.
+
+    Never rounded to zero, and never beyond what a quantity can hold: either
+    is a :class:`~kapproto.exceptions.ValidationError`, the second saying
+    ``how()`` the value was computed (``"0.5 mg/kg x 80 kg"``).
+    """
+    rounded = round_to(magnitude, kind, *factors, per=per)
+    value = float(rounded)
     if rounded <= 0:
         raise ValidationError(
-            f"{name}={canonical_number(magnitude)} {kind.canonical} rounds to "
-            f"{format_decimal(rounded)} at the {kind.resolution} {kind.canonical} resolution; "
-            "it cannot be given as computed",
+            f"{name}={canonical_number(math.prod(factors, start=magnitude) / per)} "
+            f"{kind.canonical} rounds to {format_decimal(rounded)} at the {kind.resolution} "
+            f"{kind.canonical} resolution; it cannot be given as computed",
         )
-    return get_registry().Quantity(float(rounded), kind.unit)
+    if not math.isfinite(value):
+        raise ValidationError(
+            f"{name}={how()} is {rounded:.3e} {kind.canonical}, beyond the largest magnitude a "
+            f"quantity can hold ({sys.float_info.max:.3e}); it cannot be given as computed",
+        )
+    return get_registry().Quantity(value, kind.unit)
+
+
+def _quotient(amount: Quantity, per: Quantity, kind: Kind, name: str) -> Quantity:
+    """``amount / per`` rounded half-even to ``kind``'s resolution (see :func:`_rounded`)."""
+    return _rounded(
+        amount.magnitude,
+        kind,
+        name,
+        per=per.magnitude,
+        how=lambda: f"{quantity_text(amount)} / {quantity_text(per)}",
+    )
 
 
 def _positive(value: object, kind: Kind, name: str) -> Quantity:
@@ -199,7 +231,8 @@ class DoseSpec:
 
         Raises:
             ValidationError: A weight-based spec without a weight, an impossible
-                weight, or a dose that rounds to 0 mg.
+                weight, a dose that rounds to 0 mg, or one beyond the largest
+                magnitude a quantity can hold (about 1.8e308 mg).
             UnitError: ``weight`` is not a BODY_MASS (a bare number, mg/kg, ...).
         """
         if weight is None:
@@ -210,9 +243,15 @@ class DoseSpec:
                     path="$.weight",
                 )
             return _rounded(self.amount.magnitude, MASS, "dose")
-        kg = check_weight(weight).magnitude
+        checked = check_weight(weight)
         if self._per_kg:
-            return _rounded(self.amount.magnitude * kg, MASS, "dose")
+            return _rounded(
+                self.amount.magnitude,
+                MASS,
+                "dose",
+                checked.magnitude,
+                how=lambda: f"{quantity_text(self.amount)} x {quantity_text(checked)}",
+            )
         return _rounded(self.amount.magnitude, MASS, "dose")
 
 
@@ -230,7 +269,8 @@ def volume_for(amount: Quantity | str, concentration: Quantity | str) -> Volume:
 
     Raises:
         UnitError: Either argument of the wrong kind, a bare number, or not finite.
-        ValidationError: Either not positive, or a volume that rounds to 0 mL.
+        ValidationError: Either not positive, or a volume that rounds to 0 mL or
+            is beyond the largest magnitude a quantity can hold.
 
     Example:
         >>> from kapproto import quantity, format_quantity
@@ -239,11 +279,16 @@ def volume_for(amount: Quantity | str, concentration: Quantity | str) -> Volume:
     """
     a = _positive(amount, MASS, "amount")
     c = _positive(concentration, CONCENTRATION, "concentration")
-    return _rounded(a.magnitude / c.magnitude, VOLUME, "volume")
+    return _quotient(a, c, VOLUME, "volume")
 
 
 def infusion_rate(amount: Quantity | str, duration: Quantity | str) -> MassRate:
     """The mean rate that gives ``amount`` over ``duration``, rounded half-even to 0.01 mg/min.
+
+    Raises:
+        UnitError: Either argument of the wrong kind, a bare number, or not finite.
+        ValidationError: Either not positive, or a rate that rounds to 0 mg/min or
+            is beyond the largest magnitude a quantity can hold.
 
     Example:
         >>> from kapproto import quantity, format_quantity
@@ -252,7 +297,7 @@ def infusion_rate(amount: Quantity | str, duration: Quantity | str) -> MassRate:
     """
     a = _positive(amount, MASS, "amount")
     d = _positive(duration, DURATION, "duration")
-    return _rounded(a.magnitude / d.magnitude, MASS_RATE, "rate")
+    return _quotient(a, d, MASS_RATE, "rate")
 
 
 def _to_mass(value: object) -> Quantity:
@@ -323,8 +368,8 @@ def iv_equivalent(
             path="$.route",
         )
     reg = get_registry()
-    low = round_to(a.magnitude * bio.low.magnitude / 100.0, MASS)
-    high = round_to(a.magnitude * bio.high.magnitude / 100.0, MASS)
+    low = round_to(a.magnitude, MASS, bio.low.magnitude, per=100.0)
+    high = round_to(a.magnitude, MASS, bio.high.magnitude, per=100.0)
     return ExposureEstimate(
         reg.Quantity(float(low), MASS.unit),
         reg.Quantity(float(high), MASS.unit),

@@ -109,6 +109,24 @@ def _kind_parser(kind: Kind, *, positive: bool) -> Callable[[object, str], Quant
     return parse
 
 
+def _device_amount(raw: object, path: str) -> Quantity:
+    q = _kind_parser(MASS, positive=True)(raw, path)
+    problem = _device_amount_problem(q)
+    if problem is not None:
+        raise ProtocolError(problem, path=path)
+    return q
+
+
+def _device_amount_problem(amount: Quantity) -> str | None:
+    """Why ``amount`` cannot be a device amount (devices are counted at the 0.1 mg resolution)."""
+    if round_to(amount.magnitude, MASS) > 0:
+        return None
+    return (
+        f"device_amount={quantity_text(amount)} rounds to 0 {MASS.canonical} at the "
+        f"{MASS.resolution} {MASS.canonical} resolution; no dose is a number of such devices"
+    )
+
+
 def _count(raw: object, path: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise ProtocolError(f"expected a whole number of at least 1, got {raw!r}", path=path)
@@ -131,7 +149,7 @@ _PARAMS: Final[Mapping[str, Callable[[object, str], Any]]] = {
     "per_administration_max": _bound_parser(rate=False),
     "session_max": _bound_parser(rate=False),
     "first_session_max": _bound_parser(rate=False),
-    "device_amount": _kind_parser(MASS, positive=True),
+    "device_amount": _device_amount,
     "max_devices": _count,
     "device_spacing": _kind_parser(DURATION, positive=False),
     "max_rate": _bound_parser(rate=True),
@@ -195,6 +213,13 @@ class DoseLimits:
     _devices: dict[Formulation, Parameter[Quantity] | None] = attrs.field(
         init=False, repr=False, eq=False, factory=dict
     )
+
+    def __attrs_post_init__(self) -> None:
+        device = self.device_amount
+        if device is not None:
+            problem = _device_amount_problem(MASS.check(device.value, path="$.device_amount"))
+            if problem is not None:
+                raise ValidationError(problem, path="$.device_amount")
 
     @classmethod
     def from_dict(cls, entry: object, *, path: str = "$") -> DoseLimits:
