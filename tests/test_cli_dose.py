@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 
@@ -121,7 +124,7 @@ def test_list_routes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "routes", "--format", "json")
     rows = {r["route"]: r for r in json.loads(out)}
     assert 0 == code
-    assert "78421000" == rows["intramuscular"]["SNOMED CT"]
+    assert "78421000" == rows["intramuscular"]["snomed_ct"]
     assert "not established" == rows["subcutaneous"]["bioavailability"]
     assert "20 % to 25 %" == rows["oral"]["bioavailability"]
 
@@ -130,9 +133,9 @@ def test_list_formulations(capsys: pytest.CaptureFixture[str]) -> None:
     """`kapproto list formulations` shows routes, labelled basis and the 28 mg device."""
     _, out, _ = run(capsys, "list", "formulations", "--format", "json")
     rows = {r["formulation"]: r for r in json.loads(out)}
-    assert "esketamine 28 mg" == rows["nasal_spray_device"]["per device"]
+    assert "esketamine 28 mg" == rows["nasal_spray_device"]["per_device"]
     assert "buccal, sublingual" == rows["troche"]["routes"]
-    assert "base" == rows["solution_for_injection"]["labelled as"]
+    assert "base" == rows["solution_for_injection"]["labelled_as"]
 
 
 def test_protocol_within_limits_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -231,3 +234,193 @@ def test_protocol_route_not_allowed_and_unknown_protocol(
     assert 2 == code
     assert "im-kap" in err
     assert "Traceback" not in err
+
+
+# --------------------------------------------------------------------------
+# Huge but finite amounts
+# --------------------------------------------------------------------------
+
+IM_80 = ("dose", "--route", "intramuscular", "--weight", "80 kg")
+ONE_E30 = "1" + "0" * 30
+
+
+def test_huge_dose_without_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    """1e30 mg is computed and printed like any fixed dose: exit 0."""
+    code, out, err = run(capsys, *IM_80, "--dose", "1e30 mg")
+    assert (0, "") == (code, err)
+    assert out.startswith(f"dose    {ONE_E30} mg  (fixed dose; ketamine, intramuscular)")
+
+
+def test_huge_dose_above_protocol_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    """1e30 mg against im-kap is simply above 0.75 mg/kg (60 mg at 80 kg): exit 1."""
+    code, out, err = run(capsys, *IM_80, "--dose", "1e30 mg", "--protocol", "im-kap")
+    assert (1, "") == (code, err)
+    assert (
+        f"  error: dose.above_max: dose {ONE_E30} mg is above per_administration_max "
+        "0.75 mg/kg (60 mg at 80 kg)"
+    ) in out.splitlines()
+    code, out, _ = run(
+        capsys, *IM_80, "--dose", "1e308 mg", "--protocol", "im-kap", "--format", "json"
+    )
+    data = json.loads(out)
+    assert (1, {"value": 1e308, "unit": "mg"}) == (code, data["dose"])
+    assert ["dose.above_max"] == [f["code"] for f in data["findings"]]
+
+
+def test_huge_dose_as_a_command(tmp_path: Any) -> None:
+    """The real command, run as a module, reports 1e30 mg without a traceback (exit 1)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kapproto", *IM_80, "--dose", "1e30 mg", "--protocol", "im-kap"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (1, "") == (done.returncode, done.stderr)
+    assert "dose.above_max" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "text"),
+    [
+        (("--dose", "1e308 mg/kg"), "--dose", "dose=1e+308 mg/kg x 80 kg is 8.000e+309 mg"),
+        (
+            ("--dose", "1e308 mg", "--concentration", "0.5 mg/mL"),
+            "--concentration",
+            "beyond the largest magnitude a quantity can hold",
+        ),
+        (
+            ("--dose", "40 mg", "--duration", "1e-307 min"),
+            "--duration",
+            "beyond the largest magnitude a quantity can hold",
+        ),
+        (
+            ("--dose", "1e30 mg", "--duration", "1e12 min", "--protocol", "iv-racemic-standard"),
+            "--duration",
+            "cannot be recorded to check against the protocol",
+        ),
+        (
+            ("--dose", "40 mg", "--duration", "1e-9 min", "--protocol", "iv-racemic-standard"),
+            "--duration",
+            "at least 1 microsecond",
+        ),
+    ],
+)
+def test_results_out_of_range_exit_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], option: str, text: str
+) -> None:
+    """A dose, volume, rate or infusion too large (or short) to hold exits 2 naming the option."""
+    code, out, err = run(capsys, *IV, "--weight", "80 kg", *args)
+    assert (2, "") == (code, out)
+    assert f"  {option}: " in err
+    assert text in err
+    assert "Traceback" not in err
+
+
+def test_long_infusion_without_protocol(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --protocol no record is built: 1e30 mg over 1e12 min is 1e18 mg/min, exit 0."""
+    code, out, _ = run(capsys, *IV, "--dose", "1e30 mg", "--duration", "1e12 min")
+    assert 0 == code
+    assert f"rate    1{'0' * 18} mg/min  (over 1000000000000 min)" in out.splitlines()
+
+
+# --------------------------------------------------------------------------
+# First session and medication with --protocol
+# --------------------------------------------------------------------------
+
+ESK = ("dose", "--route", "intranasal", "--protocol", "esketamine-trd")
+
+
+@pytest.mark.parametrize(
+    ("dose", "flags", "expected"),
+    [
+        ("84 mg", (), 3),
+        ("84 mg", ("--first-session",), 1),
+        ("84 mg", ("--not-first-session",), 0),
+        ("56 mg", (), 0),
+        ("56 mg", ("--first-session",), 0),
+        ("112 mg", (), 1),
+        ("112 mg", ("--not-first-session",), 1),
+    ],
+)
+def test_first_session_exit_codes(
+    capsys: pytest.CaptureFixture[str], dose: str, flags: tuple[str, ...], expected: int
+) -> None:
+    """Above 56 mg without either flag is not evaluable (3); each flag settles it (1 or 0)."""
+    code, out, _ = run(capsys, *ESK, "--medication", "esketamine", "--dose", dose, *flags)
+    assert expected == code
+    assert (expected == 0) == ("  within every limit the protocol sets" in out.splitlines())
+
+
+def test_first_session_unknown_says_which_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """84 mg without a flag: the first-session limit is not evaluable, and the flags are named."""
+    code, out, _ = run(capsys, *ESK, "--medication", "esketamine", "--dose", "84 mg")
+    assert 3 == code
+    assert (
+        "  not evaluable: dose.first_session_max: session total 84 mg is above "
+        "first_session_max 56 mg; it is unknown whether this is the course's first dosing "
+        "session: pass --first-session or --not-first-session"
+    ) in out.splitlines()
+    assert "within every limit" not in out
+    code, out, _ = run(
+        capsys, *ESK, "--medication", "esketamine", "--dose", "84 mg", "--format", "json"
+    )
+    data = json.loads(out)
+    assert (3, []) == (code, data["findings"])
+    assert [("dose.first_session_max", "$.administrations")] == [
+        (n["check"], n["path"]) for n in data["not_evaluable"]
+    ]
+
+
+def test_first_session_flags_exclusive(capsys: pytest.CaptureFixture[str]) -> None:
+    """--first-session and --not-first-session together are refused by the parser (exit 2)."""
+    with pytest.raises(SystemExit) as info:
+        main([*ESK, "--dose", "84 mg", "--first-session", "--not-first-session"])
+    assert 2 == info.value.code
+    assert "not allowed with argument --first-session" in capsys.readouterr().err
+
+
+def test_medication_named_when_the_protocol_has_only_another(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without --medication, esketamine-trd's intranasal route asks for --medication esketamine."""
+    code, out, err = run(capsys, *ESK, "--dose", "56 mg")
+    assert (2, "") == (code, out)
+    assert (
+        "  --medication: not given, and protocol esketamine-trd has the intranasal route only "
+        "for esketamine, not for the default ketamine: pass --medication esketamine"
+    ) in err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected", "text"),
+    [
+        # the route is not in the protocol for any medication: the default stands
+        (("--route", "oral", "--dose", "100 mg", "--protocol", "esketamine-trd"), 1, "oral"),
+        # ketamine asked for explicitly: its route is not in the protocol
+        (
+            (
+                *("--medication", "ketamine", "--route", "intranasal", "--dose", "56 mg"),
+                *("--protocol", "esketamine-trd"),
+            ),
+            1,
+            "ketamine by the intranasal route is not in the protocol",
+        ),
+        # a ketamine protocol: the default is ketamine, as documented
+        (
+            (
+                *("--route", "intramuscular", "--weight", "80 kg", "--dose", "0.5 mg/kg"),
+                *("--protocol", "im-kap"),
+            ),
+            0,
+            "ketamine, intramuscular",
+        ),
+    ],
+)
+def test_medication_default_kept(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: int, text: str
+) -> None:
+    """Ketamine stays the default where the protocol does not offer the route only for another."""
+    code, out, err = run(capsys, "dose", *args)
+    assert (expected, "") == (code, err)
+    assert text in out

@@ -72,14 +72,20 @@ def register(sub: Any, listers: Listers) -> None:
         help="compute a dose in mg from mg/kg and a weight, with volume and infusion rate",
         description="Every number needs its unit: '0.5 mg/kg', '80 kg', '100 mg/mL', '40 min'. "
         "Exit 0 computed (and within --protocol), 1 outside a --protocol limit, "
-        "2 invalid input, 3 a --protocol limit not evaluable (e.g. per-kg without --weight).",
+        "2 invalid input, 3 a --protocol limit not evaluable (e.g. per-kg without --weight, "
+        "or above the first-session limit without --first-session or --not-first-session).",
     )
     from kapproto._routes import Formulation
 
     parser.add_argument("--route", required=True, choices=[r.value for r in Route])
     parser.add_argument("--dose", required=True, help="e.g. '0.5 mg/kg' or '200 mg'")
     parser.add_argument("--weight", help="e.g. '80 kg' or '176 lb'; required for a per-kg dose")
-    parser.add_argument("--medication", default="ketamine", choices=[m.value for m in Medication])
+    parser.add_argument(
+        "--medication",
+        choices=[m.value for m in Medication],
+        help="default: ketamine; with --protocol it must be given when the protocol has the "
+        "route only for another medication",
+    )
     parser.add_argument("--concentration", help="e.g. '100 mg/mL': also print the volume")
     parser.add_argument("--duration", help="e.g. '40 min': also print the infusion rate")
     parser.add_argument(
@@ -93,10 +99,17 @@ def register(sub: Any, listers: Listers) -> None:
         choices=[f.value for f in Formulation],
         help="with --protocol: the formulation (default: the protocol's first for the route)",
     )
-    parser.add_argument(
+    first = parser.add_mutually_exclusive_group()
+    first.add_argument(
         "--first-session",
         action="store_true",
         help="with --protocol: this is the course's first dosing session",
+    )
+    first.add_argument(
+        "--not-first-session",
+        action="store_true",
+        help="with --protocol: this is not the course's first dosing session; without either "
+        "flag a dose above the first-session limit is not evaluable (exit 3)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(run=_run)
@@ -112,18 +125,85 @@ def _option(name: str, build: Callable[[], T]) -> T:
         raise type(exc)(problems=[(name, m) for _, m in exc.problems]) from None
 
 
+def _medication(args: argparse.Namespace, protocol: Any) -> str:
+    """``--medication``, else ketamine, unless ``--protocol`` has the route only for another.
+
+    Raises:
+        ValidationError: ``--medication`` not given and the protocol's entries
+            for ``--route`` are all for other medications: the message names
+            the one to pass. kapproto does not guess a medication.
+    """
+    from kapproto._routes import Medication, Route
+    from kapproto.exceptions import ValidationError
+
+    if args.medication is not None:
+        return str(args.medication)
+    default = Medication.KETAMINE
+    if protocol is None:
+        return default.value
+    route = Route(args.route)
+    offered = sorted({d.medication.value for d in protocol.doses if d.route is route})
+    if not offered or default.value in offered:
+        return default.value
+    choice = (
+        f"pass --medication {offered[0]}"
+        if len(offered) == 1
+        else f"pass --medication with one of {', '.join(offered)}"
+    )
+    raise ValidationError(
+        f"not given, and protocol {protocol.id} has the {route.value} route only for "
+        f"{' and '.join(offered)}, not for the default {default.value}: {choice}",
+        path="--medication",
+    )
+
+
+def _first_session(args: argparse.Namespace) -> bool | None:
+    """``--first-session`` True, ``--not-first-session`` False, neither ``None`` (unknown)."""
+    if args.first_session:
+        return True
+    return False if args.not_first_session else None
+
+
+def _infusion_end(start: Any, duration: Any) -> Any:
+    """``start`` plus ``duration`` minutes, or ``None`` without a duration.
+
+    Raises:
+        ValidationError: A duration that a record's times cannot hold (under a
+            microsecond, or an end after the year 9999).
+    """
+    import datetime as dt
+
+    from kapproto.exceptions import ValidationError
+    from kapproto.units import format_quantity
+
+    if duration is None:
+        return None
+    try:
+        end = start + dt.timedelta(minutes=duration.magnitude)
+    except OverflowError:
+        end = None
+    if end is None or end == start:
+        raise ValidationError(
+            f"an infusion of {format_quantity(duration)} cannot be recorded to check against "
+            "the protocol: it must last at least 1 microsecond and end before the year 10000 "
+            "(what a record's start and end times can hold)",
+            path="--duration",
+        )
+    return end
+
+
 def _protocol_check(
-    args: argparse.Namespace, spec: Any, dose: Any, weight: Any, duration: Any
+    args: argparse.Namespace, protocol: Any, spec: Any, dose: Any, weight: Any, duration: Any
 ) -> Any:
     """The computed dose as one administration, checked against ``--protocol``."""
     import datetime as dt
 
-    from kapproto._administration import Administration
-    from kapproto._dose_checks import check_dose_limits
-    from kapproto._routes import Formulation
-    from kapproto.cli._check import catalog_from, protocol_from
+    import attrs
 
-    protocol = protocol_from(args, catalog_from(args), None)
+    from kapproto._administration import Administration
+    from kapproto._dose_checks import check_dose_limits, first_session_unknown
+    from kapproto._routes import Formulation
+
     entry = next(
         (d for d in protocol.doses if d.route is spec.route and d.medication is spec.medication),
         None,
@@ -135,7 +215,7 @@ def _protocol_check(
     else:
         formulation = next(f for f in Formulation if spec.route in f.routes)
     start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # any instant: only the amount and rate matter
-    end = None if duration is None else start + dt.timedelta(minutes=duration.magnitude)
+    end = _infusion_end(start, duration)
     administration = Administration(
         id="dose",
         medication=spec.medication,
@@ -145,21 +225,30 @@ def _protocol_check(
         start=start,
         end=end,
     )
-    return protocol, check_dose_limits(
-        [administration],
-        protocol.doses,
-        weight=weight,
-        first_session=True if args.first_session else None,
-    )
+    first = _first_session(args)
+    check = check_dose_limits([administration], protocol.doses, weight=weight, first_session=first)
+    if first is None:
+        unknown = first_session_unknown(
+            [administration],
+            protocol.doses,
+            weight=weight,
+            why="it is unknown whether this is the course's first dosing session: "
+            "pass --first-session or --not-first-session",
+        )
+        check = attrs.evolve(check, not_evaluable=check.not_evaluable + unknown)
+    return check
 
 
 def _run(args: argparse.Namespace) -> int:
     from kapproto._bounds import check_weight
     from kapproto._dosing import DoseSpec, infusion_rate, volume_for
+    from kapproto.cli._check import catalog_from, protocol_from
     from kapproto.serialization import to_dict
     from kapproto.units import format_quantity, quantity, to_ucum
 
-    spec = _option("--dose", lambda: DoseSpec(quantity(args.dose), args.route, args.medication))
+    protocol = protocol_from(args, catalog_from(args), None) if args.protocol else None
+    medication = _medication(args, protocol)
+    spec = _option("--dose", lambda: DoseSpec(quantity(args.dose), args.route, medication))
     weight = None if args.weight is None else _option("--weight", lambda: check_weight(args.weight))
     if spec.weight_based and weight is None:
         from kapproto.exceptions import ValidationError
@@ -195,8 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         "rate": as_json(rate),
     }
     check = None
-    if args.protocol:
-        protocol, check = _protocol_check(args, spec, dose, weight, duration)
+    if protocol is not None:
+        check = _protocol_check(args, protocol, spec, dose, weight, duration)
         result["protocol"] = {"id": protocol.id, "version": protocol.version}
         result["findings"] = [to_dict(f) for f in check.findings]
         result["not_evaluable"] = [
