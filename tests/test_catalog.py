@@ -222,3 +222,12 @@ def test_clinic_template_may_name_the_clinics_own_scale(tmp_path: Path) -> None:
     )
     catalog = Catalog.builtin().with_files(tmp_path)
     assert ["clinic_wellbeing"] == list(catalog.template("clinic-plan").steps[0].instruments)
+
+
+def test_with_files_json_is_strict(tmp_path: Path) -> None:
+    """A duplicate key in a clinic's JSON file is refused at its path, prefixed by the file."""
+    path = tmp_path / "p.json"
+    path.write_text('{"id": "a", "id": "b", "doses": []}', encoding="utf-8")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(path)
+    assert [f"{path}:$.id"] == [p for p, _ in info.value.problems]

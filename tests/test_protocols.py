@@ -423,3 +423,37 @@ def test_read_document_missing_file(tmp_path: Path) -> None:
     """A missing file is a ProtocolError (a KapprotoError), not an OSError."""
     with pytest.raises(KapprotoError, match="cannot read"):
         read_document(tmp_path / "absent.toml")
+
+
+# ---------------------------------------------------------------------------
+# JSON protocol files are read strictly
+# ---------------------------------------------------------------------------
+
+
+def test_json_protocol_with_a_duplicate_key_or_nan_is_refused(tmp_path: Path) -> None:
+    """A key given twice, or NaN, in a JSON protocol is refused at its path, naming the file."""
+    text = json.dumps(raw("im-kap"))
+    text = text.replace('"version": "1"', '"version": "1", "version": "2"', 1)
+    text = text.replace('"reference_only": true', '"reference_only": NaN', 1)
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProtocolError) as info:
+        read_document(path)
+    assert [
+        (
+            "$.version",
+            f"in {path}: duplicate key 'version' in a JSON object; each key may appear once",
+        ),
+        ("$.reference_only", f"in {path}: NaN is not valid JSON; numbers must be finite"),
+    ] == [tuple(p) for p in info.value.problems]
+
+
+def test_read_document_keeps_the_callers_error(tmp_path: Path) -> None:
+    """A rule set's JSON is refused with the rule-set error, as its reader asks."""
+    from kapproto.exceptions import RuleError
+
+    path = tmp_path / "rules.json"
+    path.write_text('{"id": "x", "id": "y"}', encoding="utf-8")
+    with pytest.raises(RuleError) as info:
+        read_document(path, error=RuleError)
+    assert ["$.id"] == [p for p, _ in info.value.problems]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -11,7 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kapproto.exceptions import KapprotoError, ProtocolError, UnknownReferenceError
+from kapproto.exceptions import (
+    KapprotoError,
+    ProtocolError,
+    UnknownReferenceError,
+    ValidationError,
+)
 
 T = TypeVar("T")
 
@@ -38,6 +42,9 @@ def read_document(
     """Parse a reference file of a clinic's: JSON if it ends in ``.json``, TOML otherwise.
 
     Protocols, rule sets, plan templates and instruments are all read here.
+    JSON is read strictly (:func:`kapproto.serialization.loads`): a key given
+    twice in one object, or ``NaN``/``Infinity``, is refused at its JSON path
+    rather than silently keeping the last value.
 
     Args:
         path: The file.
@@ -45,19 +52,32 @@ def read_document(
 
     Raises:
         KapprotoError: ``error``: the file cannot be read or is not valid TOML
-            or JSON. (What the document must hold is for its reader to say.)
+            or JSON, every duplicate key and non-finite number with its path.
+            (What the document must hold is for its reader to say.)
     """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read {p}: {getattr(exc, 'strerror', None) or exc}") from None
-    is_json = p.suffix.lower() == ".json"
+    if p.suffix.lower() == ".json":
+        from kapproto.serialization import loads  # strict: no duplicate keys, no NaN
+
+        try:
+            return loads(text)
+        except ValidationError as exc:
+            raise error(problems=[(at, _in_file(p, m)) for at, m in exc.problems]) from None
     try:
-        data = json.loads(text) if is_json else tomllib.loads(text)
+        return tomllib.loads(text)
     except (ValueError, RecursionError) as exc:  # TOMLDecodeError is a ValueError
-        raise error(f"{p} is not valid {'JSON' if is_json else 'TOML'}: {exc}") from None
-    return data
+        raise error(f"{p} is not valid TOML: {exc}") from None
+
+
+def _in_file(path: Path, message: str) -> str:
+    """``message`` of :func:`~kapproto.serialization.loads`, naming the file it is about."""
+    if message.startswith("not valid JSON"):
+        return f"{path} is {message}"
+    return f"in {path}: {message}"
 
 
 def version_key(version: str) -> tuple[tuple[int, int, str], ...]:
