@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kapproto import Protocol
@@ -354,6 +354,7 @@ json_values = st.recursive(
 )
 
 
+@settings(deadline=None)  # the first example reads reference data files
 @given(
     st.dictionaries(
         st.sampled_from(
@@ -368,6 +369,7 @@ def test_garbage_raises_only_protocol_error(data: Data) -> None:
         Protocol.from_dict(data)
 
 
+@settings(deadline=None)  # the first example reads reference data files
 @given(
     key=st.sampled_from(
         ["predose_bp", "bp_threshold", "recheck", "min_observation", "pulse_oximetry"]
@@ -426,6 +428,402 @@ def test_read_document_missing_file(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Durations the checks can compute with
+# ---------------------------------------------------------------------------
+
+TOO_LONG = "is longer than any human life; expected at most 150 a"
+
+
+def at_path(data: Data, where: tuple[str | int, ...], value: Any) -> Data:
+    """``data`` with the value at ``where`` (keys and list indices) replaced."""
+    node: Any = data
+    for step in where[:-1]:
+        node = node.setdefault(step, {}) if isinstance(step, str) else node[step]
+    node[where[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "path", "shown"),
+    [
+        (("monitoring", "recheck", "at"), "1e30 min", "$.monitoring.recheck.at", "'1e30 min'"),
+        (
+            ("monitoring", "recheck", "tolerance"),
+            "200 a",
+            "$.monitoring.recheck.tolerance",
+            "'200 a'",
+        ),
+        (
+            ("monitoring", "min_observation", "value"),
+            "1e12 wk",
+            "$.monitoring.min_observation.value",
+            "'1e12 wk'",
+        ),
+        (("schedule", "min_interval"), "1e30 d", "$.schedule.min_interval", "'1e30 d'"),
+        (("schedule", "min_interval"), "151 a", "$.schedule.min_interval", "'151 a'"),
+        (
+            ("doses", 0, "device_spacing", "value"),
+            "1e30 min",
+            "$.doses[0].device_spacing",
+            "1e+30 min",
+        ),
+    ],
+)
+def test_durations_longer_than_a_life_are_refused(
+    where: tuple[str | int, ...], value: str, path: str, shown: str
+) -> None:
+    """A duration no patient could live through is refused at its key, not left to overflow."""
+    data = at_path(raw("esketamine-trd"), where, value)
+    assert {path: f"{shown} {TOO_LONG}"} == problems(data)
+
+
+def test_the_longest_durations_load_and_check() -> None:
+    """Durations of up to 150 years load, and the checks compute with them without error."""
+    from kapproto import Course, check_course, from_json
+
+    data = raw("im-kap")
+    data["monitoring"]["recheck"] = {
+        "at": "149 a",
+        "tolerance": "1 a",
+        "anchor": "first_administration_start",
+    }
+    data["monitoring"]["min_observation"]["value"] = "150 a"
+    data["schedule"] = {"min_interval": "150 a"}
+    protocol = Protocol.from_dict(data)
+    course = from_json(Path("examples/sessions/course.json").read_text(encoding="utf-8"), Course)
+    report = check_course(course, protocol)
+    assert {
+        "monitoring.recheck_missing",
+        "monitoring.observation_too_short",
+        "schedule.interval_too_short",
+    } <= set(report.codes())
+
+
+def test_python_built_protocol_refuses_durations() -> None:
+    """Built from Python, the same durations are refused, every one at once, each at its path."""
+    from kapproto import Monitoring, Observation, Recheck, Schedule
+    from kapproto.units import quantity
+
+    anchor = Anchor.LAST_ADMINISTRATION_START
+    monitoring = Monitoring(
+        recheck=Parameter(Recheck(quantity("40 min"), quantity("-1 min"), anchor)),
+        min_observation=Parameter(Observation(quantity("1e12 wk"), anchor)),
+    )
+    builtin = Catalog.builtin().protocol("im-kap")
+    with pytest.raises(ProtocolError) as info:
+        attrs.evolve(
+            builtin, monitoring=monitoring, schedule=Schedule(Parameter(quantity("1e30 d")))
+        )
+    assert {
+        "$.monitoring.recheck.tolerance": "expected a duration of zero or more, got -1 min",
+        "$.monitoring.min_observation.value": f"1.008e+16 min {TOO_LONG}",
+        "$.schedule.min_interval.value": f"1.44e+33 min {TOO_LONG}",
+    } == dict(info.value.problems)
+
+
+def test_python_built_durations_are_held_in_minutes() -> None:
+    """A duration given in hours from Python is held in minutes, as the checks read it."""
+    from kapproto import Observation, Recheck, Schedule
+    from kapproto.units import quantity
+
+    anchor = Anchor.LAST_ADMINISTRATION_START
+    recheck = Recheck(quantity("1 h"), quantity("0.25 h"), anchor)
+    observation = Observation(quantity("2 h"), anchor)
+    schedule = Schedule(Parameter(quantity("7 d")))
+    assert (60.0, 15.0, 120.0, 10080.0) == (
+        recheck.at.magnitude,
+        recheck.tolerance.magnitude,
+        observation.duration.magnitude,
+        schedule.min_interval.value.magnitude if schedule.min_interval else None,
+    )
+    assert "minute" == str(recheck.at.units)
+
+
+def test_python_built_duration_of_another_kind_is_a_unit_error() -> None:
+    """A mass where a duration belongs is a UnitError naming the field, from Python too."""
+    from kapproto import Recheck, Schedule
+    from kapproto.exceptions import UnitError
+    from kapproto.units import quantity
+
+    with pytest.raises(UnitError) as info:
+        Recheck(quantity("40 mg"), quantity("0 min"), Anchor.LAST_ADMINISTRATION_START)
+    assert ["$.at"] == [p for p, _ in info.value.problems]
+    with pytest.raises(ProtocolError, match="expected a Parameter"):
+        Schedule(quantity("7 d"))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# The recheck tolerance
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("recheck", [{}, {"tolerance": "0 min"}])
+def test_recheck_tolerance_defaults_to_and_may_be_zero(recheck: Data) -> None:
+    """Without a tolerance, or with tolerance 0, the recheck window is the instant itself."""
+    data = raw("im-kap")
+    data["monitoring"]["recheck"] = {
+        "at": "40 min",
+        "anchor": "last_administration_start",
+        **recheck,
+    }
+    m = Protocol.from_dict(data).monitoring
+    assert m.recheck is not None
+    assert (40.0, 0.0) == (m.recheck.value.at.magnitude, m.recheck.value.tolerance.magnitude)
+
+
+@pytest.mark.parametrize(
+    ("at", "codes"), [("40 min", []), ("41 min", ["monitoring.recheck_missing"])]
+)
+def test_zero_tolerance_window_is_checked(at: str, codes: list[str]) -> None:
+    """With tolerance 0 a reading exactly at the recheck time meets it, one a minute off does not."""
+    from kapproto import Session, check_session, from_json
+
+    data = raw("im-kap")
+    data["monitoring"]["recheck"] = {"at": at, "anchor": "last_administration_start"}
+    session = from_json(
+        Path("examples/sessions/im-session.json").read_text(encoding="utf-8"), Session
+    )
+    report = check_session(session, Protocol.from_dict(data))
+    assert codes == [c for c in report.codes() if c.startswith("monitoring.recheck")]
+
+
+def test_negative_tolerance_is_refused() -> None:
+    """A negative tolerance is refused at its path."""
+    data = raw("im-kap")
+    data["monitoring"]["recheck"]["tolerance"] = "-1 min"
+    assert {
+        "$.monitoring.recheck.tolerance": "expected a duration of zero or more, got '-1 min'"
+    } == problems(data)
+
+
+# ---------------------------------------------------------------------------
+# Consistency between keys
+# ---------------------------------------------------------------------------
+
+
+def entry(**keys: Any) -> Data:
+    """A protocol document with one [[doses]] entry of ``keys``."""
+    return {"id": "p", "version": "1", "title": "P", "doses": [keys]}
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (
+            {"route": "intramuscular", "session_max": "50 mg", "first_session_max": "60 mg"},
+            {"$.doses[0].first_session_max": "first_session_max 60 mg is above session_max 50 mg"},
+        ),
+        (
+            {
+                "route": "intramuscular",
+                "session_max": "0.5 mg/kg",
+                "first_session_max": "0.6 mg/kg",
+            },
+            {
+                "$.doses[0].first_session_max": "first_session_max 0.6 mg/kg is above session_max 0.5 mg/kg"
+            },
+        ),
+        (
+            {"route": "intramuscular", "per_administration_max": "60 mg", "session_max": "50 mg"},
+            {"$.doses[0].session_max": "session_max 50 mg is below per_administration_max 60 mg"},
+        ),
+        (
+            {
+                "route": "intramuscular",
+                "per_administration_max": ["60 mg", "0.5 mg/kg"],
+                "session_max": ["100 mg", "0.4 mg/kg"],
+            },
+            {
+                "$.doses[0].session_max": "session_max 0.4 mg/kg is below per_administration_max 0.5 mg/kg"
+            },
+        ),
+        (
+            {"route": "intramuscular", "min": "60 mg", "session_max": "50 mg"},
+            {"$.doses[0].min": "min 60 mg is above session_max 50 mg"},
+        ),
+        (
+            {"route": "intramuscular", "min": "0.5 mg/kg", "per_administration_max": "0.4 mg/kg"},
+            {"$.doses[0].min": "min 0.5 mg/kg is above per_administration_max 0.4 mg/kg"},
+        ),
+        (
+            {"route": "intramuscular", "max_rate": "1 mg/min"},
+            {
+                "$.doses[0].max_rate": "max_rate applies to infusions; intramuscular is not an "
+                "infusion route (expected intravenous)"
+            },
+        ),
+        (
+            {"route": "intravenous", "device_amount": "28 mg", "max_devices": 3},
+            {
+                f"$.doses[0].{key}": f"{key} is set, but no formulation this entry allows is a "
+                "device for ketamine by the intravenous route (devices and their amounts: "
+                "data/formulations.toml)"
+                for key in ("device_amount", "max_devices")
+            },
+        ),
+        (
+            {"route": "intranasal", "device_amount": "10 mg"},
+            {
+                "$.doses[0].device_amount": "device_amount is set, but no formulation this entry "
+                "allows is a device for ketamine by the intranasal route (devices and their "
+                "amounts: data/formulations.toml)"
+            },
+        ),
+        (
+            {
+                "medication": "esketamine",
+                "route": "intranasal",
+                "formulations": ["solution_for_injection"],
+                "device_spacing": "5 min",
+                "device_amount": "28 mg",
+            },
+            {
+                f"$.doses[0].{key}": f"{key} is set, but no formulation this entry allows is a "
+                "device for esketamine by the intranasal route (devices and their amounts: "
+                "data/formulations.toml)"
+                for key in ("device_amount", "device_spacing")
+            },
+        ),
+        (
+            {"route": "intranasal", "max_devices": 2},
+            {
+                "$.doses[0].max_devices": "max_devices is set but no device amount is known for "
+                "ketamine by intranasal; set device_amount"
+            },
+        ),
+        (
+            {"route": "sublingual", "formulations": ["nasal_spray_device"]},
+            {
+                "$.doses[0].formulations": "'nasal_spray_device' cannot go by the sublingual "
+                "route (it goes by intranasal)"
+            },
+        ),
+    ],
+)
+def test_dose_keys_that_contradict_each_other(keys: Data, expected: dict[str, str]) -> None:
+    """Each contradiction inside a [[doses]] entry is refused at the key, with both values."""
+    assert expected == problems(entry(**keys))
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        {"route": "intramuscular", "session_max": "50 mg", "first_session_max": "50 mg"},
+        {"route": "intramuscular", "per_administration_max": "0.75 mg/kg", "session_max": "50 mg"},
+        {"route": "intramuscular", "per_administration_max": "40 mg", "session_max": "1 mg/kg"},
+        {"route": "intramuscular", "min": "50 mg", "session_max": "50 mg"},
+        {"route": "intravenous", "max_rate": ["1 mg/min", "0.75 mg/kg/h"]},
+        {"medication": "esketamine", "route": "intranasal", "device_amount": "14 mg"},
+    ],
+)
+def test_consistent_dose_keys_load(keys: Data) -> None:
+    """Equal limits, limits of different kinds, and device keys where a device exists all load."""
+    assert 1 == len(Protocol.from_dict(entry(**keys)).doses)
+
+
+@pytest.mark.parametrize(
+    ("recheck", "observation", "expected"),
+    [
+        (
+            {"at": "2 h", "anchor": "last_administration_start"},
+            {"value": "2 h", "anchor": "last_administration_start"},
+            {
+                "$.monitoring.recheck.at": "the recheck at 120 min is not before the end of the "
+                "minimum observation (120 min), both from the last administration start: the "
+                "patient may leave before it"
+            },
+        ),
+        (
+            {"at": "3 h", "anchor": "first_administration_start"},
+            {"value": "2 h", "anchor": "first_administration_start"},
+            {
+                "$.monitoring.recheck.at": "the recheck at 180 min is not before the end of the "
+                "minimum observation (120 min), both from the first administration start: the "
+                "patient may leave before it"
+            },
+        ),
+        (
+            {"at": "3 h", "anchor": "first_administration_start"},
+            {"value": "2 h", "anchor": "last_administration_end"},
+            {},
+        ),
+        (
+            {"at": "119 min", "tolerance": "5 min", "anchor": "last_administration_start"},
+            {"value": "2 h", "anchor": "last_administration_start"},
+            {},
+        ),
+    ],
+)
+def test_recheck_must_come_before_the_end_of_observation(
+    recheck: Data, observation: Data, expected: dict[str, str]
+) -> None:
+    """A recheck at or after the minimum observation from the same anchor is refused."""
+    data = raw("im-kap")
+    data["monitoring"]["recheck"] = recheck
+    data["monitoring"]["min_observation"] = observation
+    if expected:
+        assert expected == problems(data)
+    else:
+        Protocol.from_dict(data)
+
+
+def test_a_wrong_key_does_not_hide_the_contradictions_of_the_others() -> None:
+    """An unknown key and a bad bound in an entry are reported with the contradictions of the rest."""
+    found = problems(
+        entry(
+            route="intramuscular",
+            colour="blue",
+            formulations=["troche"],
+            min="2 mg",
+            per_administration_max="1 mg",
+            session_max="0.5 mg",
+            first_session_max=["1 mg", "2 mg"],
+            max_rate="3 mg/min",
+        )
+    )
+    assert [
+        "$.doses[0].colour",
+        "$.doses[0].first_session_max[1]",
+        "$.doses[0].formulations",
+        "$.doses[0].max_rate",
+        "$.doses[0].min",
+        "$.doses[0].session_max",
+    ] == sorted(found)
+    assert found["$.doses[0].min"] == "min 2 mg is above per_administration_max 1 mg"
+    assert (
+        found["$.doses[0].session_max"] == "session_max 0.5 mg is below per_administration_max 1 mg"
+    )
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        (["0 mm[Hg]", "90 mm[Hg]"], "systolic 0 mm[Hg] is not a reading a patient can have"),
+        (["1400 mm[Hg]", "90 mm[Hg]"], "systolic 1400 mm[Hg] is not a reading a patient can have"),
+        (["140 mm[Hg]", "-90 mm[Hg]"], "diastolic -90 mm[Hg] is not a reading a patient can have"),
+    ],
+)
+def test_bp_threshold_outside_possible_readings_is_refused(
+    threshold: list[str], message: str
+) -> None:
+    """A BP threshold no reading can reach (data/vitals.toml) is refused as a typo."""
+    data = raw("im-kap")
+    data["monitoring"]["bp_threshold"] = threshold
+    (found,) = problems(data).items()
+    assert "$.monitoring.bp_threshold" == found[0]
+    assert found[1].startswith(message), found[1]
+
+
+@pytest.mark.parametrize("protocol_id", BUILTIN_IDS)
+def test_builtin_protocols_are_consistent(protocol_id: str) -> None:
+    """Every built-in protocol passes the consistency checks."""
+    from kapproto._protocols import consistency_problems
+
+    protocol = Catalog.builtin().protocol(protocol_id)
+    assert [] == consistency_problems(list(enumerate(protocol.doses)), protocol.monitoring)
+
+
+# ---------------------------------------------------------------------------
 # JSON protocol files are read strictly
 # ---------------------------------------------------------------------------
 
@@ -457,3 +855,32 @@ def test_read_document_keeps_the_callers_error(tmp_path: Path) -> None:
     with pytest.raises(RuleError) as info:
         read_document(path, error=RuleError)
     assert ["$.id"] == [p for p, _ in info.value.problems]
+
+
+def test_a_route_no_formulation_goes_by_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the reference data had no formulation for a route, an entry for it is refused."""
+    from kapproto._routes import Formulation, Route
+
+    routes = {f: f.routes - {Route.ORAL} for f in Formulation}
+    monkeypatch.setattr(Formulation, "allows", lambda self, route: route in routes[self])
+    assert {
+        "$.doses[0].route": "no formulation in the reference data goes by the oral route"
+    } == problems(entry(route="oral", session_max="300 mg"))
+
+
+@pytest.mark.parametrize(("key", "value"), [("id", "im\x1bkap"), ("version", "1\x00")])
+def test_control_characters_in_id_or_version_are_refused(key: str, value: str) -> None:
+    """An id or version a report cannot name is refused, from a file and from Python."""
+    data = raw("im-kap")
+    data[key] = value
+    assert [f"$.{key}"] == list(problems(data))
+    with pytest.raises(ProtocolError) as info:
+        attrs.evolve(Catalog.builtin().protocol("im-kap"), **{key: value})
+    assert [f"$.{key}"] == [p for p, _ in info.value.problems]
+
+
+def test_reference_with_a_control_character_is_refused() -> None:
+    """A rule set reference whose id has a control character is refused at its path."""
+    data = raw("im-kap")
+    data["ruleset"] = {"id": "rules\x07", "version": "1"}
+    assert ["$.ruleset.id"] == list(problems(data))

@@ -3,23 +3,30 @@
 Every number may be bare or ``{ value, source, confidence }``; an unset
 parameter means *not configured* (the check is listed as such in a report,
 never silently passed). Loading reports every problem at once as a
-:class:`~kapproto.exceptions.ProtocolError`.
+:class:`~kapproto.exceptions.ProtocolError`: malformed values, values the
+checks cannot compute with, and keys that contradict each other (see
+:func:`consistency_problems`).
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any, Final, TypeVar
 
 import attrs
 
+from kapproto._bounds import quantity_text, round_to
 from kapproto._data import read_document
 from kapproto._limits import DoseLimits
 from kapproto._params import Parameter, parse_parameter, provenance
+from kapproto._routes import Formulation, Route
 from kapproto._sessions import Reference
+from kapproto._vitals import vital_ranges
 from kapproto.exceptions import KapprotoError, ProtocolError
-from kapproto.units import DURATION, PRESSURE, Duration, Pressure
+from kapproto.units import DURATION, PRESSURE, Duration, Kind, Pressure, kind_of
 
 __all__ = [
     "Anchor",
@@ -29,10 +36,38 @@ __all__ = [
     "Protocol",
     "Recheck",
     "Schedule",
+    "consistency_problems",
     "read_document",
+    "references",
 ]
 
 T = TypeVar("T")
+Problems = list[tuple[str, str]]
+
+LONGEST_DURATION: Final = "150 a"
+"""The longest duration a protocol may give: longer than any human life.
+
+Not a clinical limit. The checks add protocol durations to the times of a
+record (a recheck window, the earliest next session), so a duration no patient
+could live through (``"1e12 wk"``) is refused as a typo rather than left to
+overflow those dates. 150 years is a round number above the longest verified
+human lifespan (122 years, Jeanne Calment, 1875-1997).
+"""
+
+# Routes whose administrations are infusions, so `max_rate` can apply: the IV
+# infusion of CLINICAL.md §1.1 is the only one kapproto's reference data describes.
+_INFUSION_ROUTES: Final = frozenset({Route.INTRAVENOUS})
+
+
+def _canonical(record: object, kind: Kind, *names: str) -> None:
+    """Hold the fields ``names`` of a frozen ``record`` in ``kind``'s canonical unit.
+
+    Raises:
+        UnitError: A field is not a quantity of ``kind``, naming the field.
+    """
+    for name in names:
+        value = kind.check(getattr(record, name), name=name, path=f"$.{name}")
+        object.__setattr__(record, name, value)
 
 
 class Anchor(enum.Enum):
@@ -67,6 +102,9 @@ class BpThreshold:
     systolic: Pressure
     diastolic: Pressure
 
+    def __attrs_post_init__(self) -> None:
+        _canonical(self, PRESSURE, "systolic", "diastolic")
+
     def exceeded_by(self, systolic: float, diastolic: float) -> bool:
         """Whether a reading (canonical magnitudes, rounded to 1 mm[Hg]) is above the threshold."""
         return bool(
@@ -84,7 +122,7 @@ class Recheck:
 
     Attributes:
         at: DURATION in min after the anchor.
-        tolerance: DURATION in min either side.
+        tolerance: DURATION in min either side; zero means exactly at ``at``.
         anchor: What ``at`` is measured from.
 
     Example:
@@ -97,6 +135,9 @@ class Recheck:
     at: Duration
     tolerance: Duration
     anchor: Anchor
+
+    def __attrs_post_init__(self) -> None:
+        _canonical(self, DURATION, "at", "tolerance")
 
 
 @attrs.frozen
@@ -116,6 +157,9 @@ class Observation:
 
     duration: Duration
     anchor: Anchor
+
+    def __attrs_post_init__(self) -> None:
+        _canonical(self, DURATION, "duration")
 
 
 @attrs.frozen
@@ -143,6 +187,21 @@ class Monitoring:
     pulse_oximetry: Parameter[bool] | None = None
 
 
+def _duration_parameter(param: Parameter[Any] | None) -> Parameter[Duration] | None:
+    """``param`` with its value as a DURATION in min (an attrs converter).
+
+    Raises:
+        ProtocolError: Not a :class:`~kapproto._params.Parameter`.
+        UnitError: Its value is not a duration.
+    """
+    if param is None:
+        return None
+    if not isinstance(param, Parameter):
+        raise ProtocolError(f"expected a Parameter or None, got {param!r}", path="$.min_interval")
+    checked = DURATION.check(param.value, name="min_interval", path="$.min_interval")
+    return param if checked is param.value else attrs.evolve(param, value=checked)
+
+
 @attrs.frozen
 class Schedule:
     """A protocol's schedule parameters.
@@ -157,12 +216,22 @@ class Schedule:
         Schedule(min_interval=None)
     """
 
-    min_interval: Parameter[Duration] | None = None
+    min_interval: Parameter[Duration] | None = attrs.field(
+        default=None, converter=_duration_parameter
+    )
 
 
 @attrs.frozen
 class Protocol:
     """A KAP protocol: what may be given, how it is monitored, how sessions are spaced.
+
+    Built from Python or read from a file, a protocol refuses values the checks
+    cannot compute with: a duration longer than any human life (``150 a``), a
+    recheck tolerance that is negative or not shorter than the recheck time, a
+    blood-pressure threshold no reading can reach, an id or version with a
+    control character. Durations given in other units are held in minutes.
+    Keys that contradict each other (``first_session_max`` above
+    ``session_max``, ...) are refused when a file is read (:meth:`from_dict`).
 
     Attributes:
         id: Protocol id, e.g. ``"im-kap"``.
@@ -176,6 +245,10 @@ class Protocol:
         monitoring: Monitoring parameters.
         schedule: Schedule parameters.
 
+    Raises:
+        ProtocolError: Every such value, each at its path in the file format
+            (``$.monitoring.min_observation.value``).
+
     Example:
         >>> from kapproto import get_protocol
         >>> protocol = get_protocol("im-kap")
@@ -183,6 +256,13 @@ class Protocol:
         (Reference(id='im-kap', version='1'), 'ketamine-contraindications@1', 'kap-weekly-3@1')
         >>> [limits.route.value for limits in protocol.doses]
         ['intramuscular']
+        >>> import attrs
+        >>> from kapproto import Anchor, Monitoring, Observation, Parameter
+        >>> observation = Observation("1e12 wk", Anchor.LAST_ADMINISTRATION_START)
+        >>> attrs.evolve(protocol, monitoring=Monitoring(min_observation=Parameter(observation)))
+        Traceback (most recent call last):
+        ...
+        kapproto.exceptions.ProtocolError: $.monitoring.min_observation.value: ... min is longer than any human life; expected at most 150 a
     """
 
     id: str
@@ -196,6 +276,11 @@ class Protocol:
     monitoring: Monitoring = Monitoring()
     schedule: Schedule = Schedule()
 
+    def __attrs_post_init__(self) -> None:
+        problems = _value_problems(self)
+        if problems:
+            raise ProtocolError(problems=problems)
+
     @property
     def ref(self) -> Reference:
         """``{"id", "version"}`` of this protocol."""
@@ -205,11 +290,263 @@ class Protocol:
     def from_dict(cls, data: Mapping[str, Any]) -> Protocol:
         """Build a protocol from the file format (a parsed TOML or JSON document).
 
+        Every problem is reported, including keys that contradict each other
+        (see "Consistency checks" in the protocols reference): a key that is
+        wrong is set aside so that the keys it would be compared with are
+        still checked.
+
         Raises:
             ProtocolError: Every problem found, each with its path.
         """
         return _ProtocolReader(data).read()
 
+
+# ---------------------------------------------------------------------------
+# Values the checks can compute with
+# ---------------------------------------------------------------------------
+
+
+@cache
+def _longest() -> float:
+    return float(DURATION.check(LONGEST_DURATION).magnitude)
+
+
+def _duration(value: object, path: str, *, zero: bool = False) -> Duration:
+    """``value`` (a quantity or text) as a DURATION the checks can add to a record's times.
+
+    Args:
+        value: The duration.
+        path: Its path, for errors.
+        zero: Whether zero is allowed (a recheck tolerance); negative never is.
+
+    Raises:
+        ProtocolError: Not a duration, negative, zero where not allowed, or
+            longer than :data:`LONGEST_DURATION`.
+    """
+    try:
+        q = DURATION.check(value)
+    except KapprotoError as exc:
+        raise ProtocolError(problems=exc.at(path).problems) from None
+    shown = repr(value) if isinstance(value, str) else quantity_text(q)
+    if q.magnitude < 0 or (q.magnitude == 0 and not zero):
+        wanted = "a duration of zero or more" if zero else "a positive duration"
+        raise ProtocolError(f"expected {wanted}, got {shown}", path=path)
+    if q.magnitude > _longest():
+        raise ProtocolError(
+            f"{shown} is longer than any human life; expected at most {LONGEST_DURATION}",
+            path=path,
+        )
+    return q
+
+
+def _threshold(systolic: Any, diastolic: Any, path: str) -> BpThreshold:
+    """A BP threshold whose values a reading can reach, the diastolic below the systolic.
+
+    Raises:
+        ProtocolError: A value that is not a pressure, outside the physically
+            possible range of a reading (``data/vitals.toml``), or a diastolic
+            not below the systolic.
+    """
+    try:
+        threshold = BpThreshold(systolic, diastolic)
+    except KapprotoError as exc:
+        raise ProtocolError(problems=[(path, m) for _, m in exc.problems]) from None
+    problems: Problems = []
+    ranges = vital_ranges()
+    for name in ("systolic", "diastolic"):
+        low, high, source = ranges[name]
+        value = getattr(threshold, name).magnitude
+        if not low < value <= high:
+            problems.append(
+                (
+                    path,
+                    f"{name} {value:g} mm[Hg] is not a reading a patient can have "
+                    f"(above {low:g}, at most {high:g} mm[Hg]; {source})",
+                )
+            )
+    if not problems and threshold.diastolic.magnitude >= threshold.systolic.magnitude:
+        problems.append((path, "the diastolic threshold must be below the systolic one"))
+    if problems:
+        raise ProtocolError(problems=problems)
+    return threshold
+
+
+def _recheck_problems(at: Duration, tolerance: Duration, path: str) -> Problems:
+    if tolerance.magnitude >= at.magnitude:
+        return [(f"{path}.tolerance", "the tolerance must be shorter than the recheck time")]
+    return []
+
+
+def _collect(problems: Problems, check: Callable[[], object]) -> None:
+    try:
+        check()
+    except KapprotoError as exc:
+        problems.extend(exc.problems)
+
+
+def _value_problems(protocol: Protocol) -> Problems:
+    """Values of a protocol built from Python that the checks cannot compute with."""
+    problems: Problems = []
+    _collect(problems, lambda: Reference(protocol.id, protocol.version))
+    m = protocol.monitoring
+    if m.bp_threshold is not None:
+        t = m.bp_threshold.value
+        path = "$.monitoring.bp_threshold.value"
+        _collect(problems, lambda: _threshold(t.systolic, t.diastolic, path))
+    if m.recheck is not None:
+        r = m.recheck.value
+        before = len(problems)
+        _collect(problems, lambda: _duration(r.at, "$.monitoring.recheck.at"))
+        _collect(
+            problems, lambda: _duration(r.tolerance, "$.monitoring.recheck.tolerance", zero=True)
+        )
+        if len(problems) == before:
+            problems += _recheck_problems(r.at, r.tolerance, "$.monitoring.recheck")
+    if m.min_observation is not None:
+        o = m.min_observation.value
+        _collect(problems, lambda: _duration(o.duration, "$.monitoring.min_observation.value"))
+    if protocol.schedule.min_interval is not None:
+        interval = protocol.schedule.min_interval.value
+        _collect(problems, lambda: _duration(interval, "$.schedule.min_interval.value"))
+    for i, limits in enumerate(protocol.doses):
+        problems += _dose_value_problems(limits, f"$.doses[{i}]")
+    return problems
+
+
+def _dose_value_problems(limits: DoseLimits, path: str) -> Problems:
+    """Values of one ``[[doses]]`` entry that the checks cannot compute with."""
+    problems: Problems = []
+    spacing = limits.device_spacing
+    if spacing is not None:
+        where = f"{path}.device_spacing"
+        _collect(problems, lambda: _duration(spacing.value, where, zero=True))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Consistency between keys
+# ---------------------------------------------------------------------------
+
+# (key, other, relation): `key` must not be `relation` `other`, part by part of the same kind.
+_ORDER: Final = (
+    ("first_session_max", "session_max", "above"),
+    ("session_max", "per_administration_max", "below"),
+    ("min", "session_max", "above"),
+    ("min", "first_session_max", "above"),
+)
+_DEVICE_KEYS: Final = ("device_amount", "max_devices", "device_spacing")
+
+
+def _dose_problems(limits: DoseLimits, path: str) -> Problems:
+    """Keys of one ``[[doses]]`` entry that contradict each other or the reference data."""
+    problems: Problems = []
+    for key, other, relation in _ORDER:
+        mine, theirs = getattr(limits, key), getattr(limits, other)
+        if mine is None or theirs is None:
+            continue
+        for part in ("fixed", "per_body_mass"):
+            a, b = getattr(mine.value, part), getattr(theirs.value, part)
+            if a is None or b is None:
+                continue
+            kind = kind_of(a)
+            x, y = round_to(a.magnitude, kind), round_to(b.magnitude, kind)
+            if (x > y) if relation == "above" else (x < y):
+                problems.append(
+                    (
+                        f"{path}.{key}",
+                        f"{key} {quantity_text(a)} is {relation} {other} {quantity_text(b)}",
+                    )
+                )
+    route, medication = limits.route, limits.medication
+    where = f"{medication.value} by the {route.value} route"
+    if not any(f.allows(route) for f in Formulation):
+        problems.append(
+            (
+                f"{path}.route",
+                f"no formulation in the reference data goes by the {route.value} route",
+            )
+        )
+    allowed = [f for f in limits.formulations or Formulation if f.allows(route)]
+    if not any(f.device_amount(medication) is not None for f in allowed):
+        problems += [
+            (
+                f"{path}.{key}",
+                f"{key} is set, but no formulation this entry allows is a device for {where} "
+                "(devices and their amounts: data/formulations.toml)",
+            )
+            for key in _DEVICE_KEYS
+            if getattr(limits, key) is not None
+        ]
+    if limits.max_rate is not None and route not in _INFUSION_ROUTES:
+        infusions = ", ".join(sorted(r.value for r in _INFUSION_ROUTES))
+        problems.append(
+            (
+                f"{path}.max_rate",
+                f"max_rate applies to infusions; {route.value} is not an infusion route "
+                f"(expected {infusions})",
+            )
+        )
+    return problems
+
+
+def consistency_problems(
+    doses: Sequence[tuple[int, DoseLimits]], monitoring: Monitoring
+) -> Problems:
+    """Keys of a protocol that contradict each other or the reference data.
+
+    Per ``[[doses]]`` entry (those between ``min``, ``per_administration_max``
+    and ``formulations`` are checked by :meth:`DoseLimits.from_dict`):
+    ``first_session_max`` above ``session_max``; ``session_max`` below
+    ``per_administration_max``; ``min`` above either session limit (each
+    compared part by part, a mass with a mass and a dose per body mass with a
+    dose per body mass, after rounding); device keys where no formulation the
+    entry allows is a device for its medication and route
+    (``data/formulations.toml``); ``max_rate`` on a route that is not an
+    infusion. For monitoring: a recheck at or after the minimum observation
+    measured from the same anchor (the patient could leave before it).
+
+    Args:
+        doses: The entries, each with its index in ``[[doses]]``.
+        monitoring: The monitoring parameters.
+
+    Returns:
+        ``(path, message)`` for each problem, in file order.
+
+    Example:
+        >>> from kapproto import DoseLimits
+        >>> entry = DoseLimits.from_dict(
+        ...     {"route": "intramuscular", "session_max": "50 mg", "first_session_max": "60 mg"}
+        ... )
+        >>> consistency_problems([(0, entry)], Monitoring())
+        [('$.doses[0].first_session_max', 'first_session_max 60 mg is above session_max 50 mg')]
+    """
+    problems: Problems = []
+    for i, limits in doses:
+        problems += _dose_problems(limits, f"$.doses[{i}]")
+    return problems + _monitoring_problems(monitoring)
+
+
+def _monitoring_problems(monitoring: Monitoring) -> Problems:
+    """Monitoring keys that contradict each other (see :func:`consistency_problems`)."""
+    problems: Problems = []
+    recheck, observation = monitoring.recheck, monitoring.min_observation
+    if recheck is not None and observation is not None:
+        r, o = recheck.value, observation.value
+        if r.anchor is o.anchor and r.at.magnitude >= o.duration.magnitude:
+            problems.append(
+                (
+                    "$.monitoring.recheck.at",
+                    f"the recheck at {quantity_text(r.at)} is not before the end of the minimum "
+                    f"observation ({quantity_text(o.duration)}), both from the "
+                    f"{r.anchor.value.replace('_', ' ')}: the patient may leave before it",
+                )
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# The file format
+# ---------------------------------------------------------------------------
 
 _TOP_KEYS = frozenset(
     {
@@ -228,6 +565,72 @@ _TOP_KEYS = frozenset(
 _MONITORING_KEYS = frozenset(
     {"predose_bp", "bp_threshold", "recheck", "min_observation", "pulse_oximetry"}
 )
+_REFERENCES: Final = ("ruleset", "template")
+
+
+def _reference(value: object, path: str) -> Reference:
+    if (
+        not isinstance(value, Mapping)
+        or set(value) != {"id", "version"}
+        or not all(isinstance(v, str) and v for v in value.values())
+    ):
+        raise ProtocolError(f'expected {{ id = "...", version = "..." }}, got {value!r}', path=path)
+    try:
+        return Reference(value["id"], value["version"])
+    except KapprotoError as exc:  # a control character, a blank id
+        raise ProtocolError(problems=exc.at(path).problems) from None
+
+
+def references(data: object) -> dict[str, Reference]:
+    """The well-formed ``ruleset`` and ``template`` references of a protocol document.
+
+    Read even when the rest of the document is broken, so that a reference the
+    catalogue lacks is reported with the document's other problems.
+
+    Example:
+        >>> references({"ruleset": {"id": "clinic-x", "version": "1"}, "template": "kap"})
+        {'ruleset': Reference(id='clinic-x', version='1')}
+    """
+    found: dict[str, Reference] = {}
+    if isinstance(data, Mapping):
+        for name in _REFERENCES:
+            if data.get(name) is not None:
+                try:
+                    found[name] = _reference(data[name], f"$.{name}")
+                except ProtocolError:
+                    continue
+    return found
+
+
+def _entry_key(problem_path: str, path: str) -> str | None:
+    """The key of the entry at ``path`` that ``problem_path`` lies under, if any."""
+    if not problem_path.startswith(f"{path}."):
+        return None
+    return re.split(r"[.\[]", problem_path[len(path) + 1 :])[0]
+
+
+def _read_entry(entry: object, path: str) -> tuple[DoseLimits | None, Problems]:
+    """One ``[[doses]]`` entry and every problem in it.
+
+    Keys that are wrong are set aside and the entry read again, so problems
+    between the remaining keys (``min`` above ``per_administration_max``) are
+    found in the same pass as an unknown key. ``None`` when the entry cannot
+    be read at all (no table, no route, an unknown medication).
+    """
+    problems: Problems = []
+    current = entry
+    while True:
+        if isinstance(current, Mapping):
+            broken = {_entry_key(p, path) for p, _ in problems}
+            current = {k: v for k, v in current.items() if k not in broken}
+        try:
+            return DoseLimits.from_dict(current, path=path), problems
+        except KapprotoError as exc:
+            found = [p for p in exc.problems if p not in problems]
+            problems += found
+            keys = {_entry_key(p, path) for p, _ in found}
+            if not found or keys & {None, "route", "medication"}:
+                return None, problems
 
 
 class _ProtocolReader:
@@ -235,7 +638,7 @@ class _ProtocolReader:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         self.data = data
-        self.problems: list[tuple[str, str]] = []
+        self.problems: Problems = []
 
     def read(self) -> Protocol:
         data = self.data
@@ -247,6 +650,8 @@ class _ProtocolReader:
             )
         pid = self._text("id", required=True)
         version = self._text("version", required=True)
+        if pid and version:  # as a report names them: no control characters
+            _collect(self.problems, lambda: Reference(pid, version))
         title = self._text("title", required=True)
         sources = data.get("sources", [])
         if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
@@ -263,6 +668,7 @@ class _ProtocolReader:
         doses = self._doses()
         monitoring = self._monitoring()
         schedule = self._schedule()
+        self.problems += _monitoring_problems(monitoring)
         if self.problems:
             raise ProtocolError(problems=self.problems)
         return Protocol(
@@ -273,7 +679,7 @@ class _ProtocolReader:
             reference_only=reference_only,
             ruleset=ruleset,
             template=template,
-            doses=doses,
+            doses=tuple(limits for _, limits in doses),
             monitoring=monitoring,
             schedule=schedule,
         )
@@ -300,35 +706,31 @@ class _ProtocolReader:
         value = self.data.get(key)
         if value is None:
             return None
-        if (
-            not isinstance(value, Mapping)
-            or set(value) != {"id", "version"}
-            or not all(isinstance(v, str) and v for v in value.values())
-        ):
-            self.problems.append(
-                (f"$.{key}", f'expected {{ id = "...", version = "..." }}, got {value!r}')
-            )
+        try:
+            return _reference(value, f"$.{key}")
+        except ProtocolError as exc:
+            self.problems.extend(exc.problems)
             return None
-        return Reference(value["id"], value["version"])
 
-    def _doses(self) -> tuple[DoseLimits, ...]:
+    def _doses(self) -> list[tuple[int, DoseLimits]]:
         raw = self.data.get("doses")
         if raw is None:
             self.problems.append(("$.doses", "a protocol needs at least one [[doses]] entry"))
-            return ()
+            return []
         if not isinstance(raw, list) or not raw:
             self.problems.append(
                 ("$.doses", f"expected a non-empty list of [[doses]] tables, got {raw!r}")
             )
-            return ()
-        out: list[DoseLimits] = []
+            return []
+        out: list[tuple[int, DoseLimits]] = []
         seen: dict[tuple[Any, Any], int] = {}
         for i, entry in enumerate(raw):
-            try:
-                limits = DoseLimits.from_dict(entry, path=f"$.doses[{i}]")
-            except KapprotoError as exc:
-                self.problems.extend(exc.problems)
+            limits, problems = _read_entry(entry, f"$.doses[{i}]")
+            self.problems += problems
+            if limits is None:
                 continue
+            self.problems += _dose_value_problems(limits, f"$.doses[{i}]")
+            self.problems += _dose_problems(limits, f"$.doses[{i}]")
             key = (limits.medication, limits.route)
             if key in seen:
                 self.problems.append(
@@ -338,8 +740,8 @@ class _ProtocolReader:
                     )
                 )
             seen[key] = i
-            out.append(limits)
-        return tuple(out)
+            out.append((i, limits))
+        return out
 
     def _param(
         self,
@@ -392,7 +794,7 @@ class _ProtocolReader:
                 (f"{p}.{key}", f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}")
             )
         at = self._duration(raw.get("at"), f"{p}.at")
-        tolerance = self._duration(raw.get("tolerance", "0 min"), f"{p}.tolerance")
+        tolerance = self._duration(raw.get("tolerance", "0 min"), f"{p}.tolerance", zero=True)
         anchor = self._anchor(raw.get("anchor"), f"{p}.anchor")
         try:
             source, confidence = provenance(raw, path=p)
@@ -401,16 +803,15 @@ class _ProtocolReader:
             return None
         if at is None or tolerance is None or anchor is None:
             return None
-        if tolerance.magnitude >= at.magnitude:
-            self.problems.append(
-                (f"{p}.tolerance", "the tolerance must be shorter than the recheck time")
-            )
+        problems = _recheck_problems(at, tolerance, p)
+        if problems:
+            self.problems += problems
             return None
         return Parameter(Recheck(at, tolerance, anchor), source, confidence)
 
     def _observation(self, table: Mapping[str, Any], path: str) -> Parameter[Observation] | None:
         param, extras = self._param(
-            table, "min_observation", path, self._duration_or_raise, extra=frozenset({"anchor"})
+            table, "min_observation", path, _duration_text, extra=frozenset({"anchor"})
         )
         if param is None:
             return None
@@ -428,29 +829,15 @@ class _ProtocolReader:
             self.problems.append(
                 (f"$.schedule.{key}", f"unknown key {key!r}; expected min_interval")
             )
-        interval, _ = self._param(table, "min_interval", "$.schedule", self._duration_or_raise)
+        interval, _ = self._param(table, "min_interval", "$.schedule", _duration_text)
         return Schedule(interval)
 
-    def _duration(self, raw: object, path: str) -> Any:
+    def _duration(self, raw: object, path: str, *, zero: bool = False) -> Duration | None:
         try:
-            return self._duration_or_raise(raw, path)
+            return _duration_text(raw, path, zero=zero)
         except KapprotoError as exc:
             self.problems.extend(exc.problems)
             return None
-
-    @staticmethod
-    def _duration_or_raise(raw: object, path: str) -> Any:
-        if raw is None:
-            raise ProtocolError("required key is missing", path=path)
-        if not isinstance(raw, str):
-            raise ProtocolError(f"expected a duration such as '40 min', got {raw!r}", path=path)
-        try:
-            value = DURATION.check(raw)
-        except KapprotoError as exc:
-            raise ProtocolError(problems=exc.at(path).problems) from None
-        if value.magnitude <= 0:
-            raise ProtocolError(f"expected a positive duration, got {raw!r}", path=path)
-        return value
 
     def _anchor(self, raw: object, path: str) -> Anchor | None:
         try:
@@ -468,6 +855,15 @@ class _ProtocolReader:
             return None
 
 
+def _duration_text(raw: object, path: str, *, zero: bool = False) -> Duration:
+    """A duration as a file writes it: text such as ``"40 min"`` (see :func:`_duration`)."""
+    if raw is None:
+        raise ProtocolError("required key is missing", path=path)
+    if not isinstance(raw, str):
+        raise ProtocolError(f"expected a duration such as '40 min', got {raw!r}", path=path)
+    return _duration(raw, path, zero=zero)
+
+
 def _bool(raw: object, path: str) -> bool:
     if not isinstance(raw, bool):
         raise ProtocolError(f"expected true or false, got {raw!r}", path=path)
@@ -477,10 +873,4 @@ def _bool(raw: object, path: str) -> bool:
 def _bp_threshold(raw: object, path: str) -> BpThreshold:
     if not isinstance(raw, list) or len(raw) != 2 or not all(isinstance(v, str) for v in raw):
         raise ProtocolError(f'expected ["140 mm[Hg]", "90 mm[Hg]"], got {raw!r}', path=path)
-    try:
-        systolic, diastolic = PRESSURE.check(raw[0]), PRESSURE.check(raw[1])
-    except KapprotoError as exc:
-        raise ProtocolError(problems=exc.at(path).problems) from None
-    if diastolic.magnitude >= systolic.magnitude:
-        raise ProtocolError("the diastolic threshold must be below the systolic one", path=path)
-    return BpThreshold(systolic, diastolic)
+    return _threshold(raw[0], raw[1], path)
