@@ -224,6 +224,154 @@ def test_clinic_template_may_name_the_clinics_own_scale(tmp_path: Path) -> None:
     assert ["clinic_wellbeing"] == list(catalog.template("clinic-plan").steps[0].instruments)
 
 
+# ---------------------------------------------------------------------------
+# An id and version is never replaced
+# ---------------------------------------------------------------------------
+
+DATA = PROTOCOLS.parent
+
+
+def changed_copy(source: Path, target: Path, old: str, new: str) -> Path:
+    """``source`` copied to ``target`` with ``old`` replaced by ``new`` (which must occur)."""
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new), encoding="utf-8")
+    return target
+
+
+def test_clinic_file_cannot_shadow_a_builtin_protocol(tmp_path: Path) -> None:
+    """A clinic im-kap@1 is refused, naming its file and the built-in one; the built-in stays."""
+    path = changed_copy(PROTOCOLS / "im-kap.toml", tmp_path / "mine.toml", "0.75 mg/kg", "5 mg/kg")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(path)
+    assert [
+        (
+            f"{path}:$.version",
+            "protocol im-kap@1 is already in the catalogue, from "
+            "kapproto/data/protocols/im-kap.toml (built in); a changed protocol needs a new "
+            "version (or id)",
+        )
+    ] == [tuple(p) for p in info.value.problems]
+    assert Catalog.builtin().protocol("im-kap").reference_only
+
+
+def test_two_clinic_files_with_one_id_and_version_are_refused(tmp_path: Path) -> None:
+    """Two clinic files for clinic-im@2 are refused, the second naming the first."""
+    first = write_protocol(tmp_path / "a.json")
+    second = write_protocol(tmp_path / "b.json", title="Another title")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(CLINIC / "clinic-x-screen.toml", first, second)
+    assert [
+        (
+            f"{second}:$.version",
+            f"protocol clinic-im@2 is already in the catalogue, from {first}; a changed "
+            "protocol needs a new version (or id)",
+        )
+    ] == [tuple(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "key"),
+    [
+        (
+            DATA / "rulesets" / "ketamine-contraindications.toml",
+            "rule set",
+            "ketamine-contraindications@1",
+        ),
+        (DATA / "templates" / "kap-weekly-3.toml", "template", "kap-weekly-3@1"),
+        (DATA / "instruments" / "phq9.toml", "instrument", "phq9@1"),
+    ],
+)
+def test_clinic_file_cannot_shadow_other_builtin_kinds(
+    tmp_path: Path, source: Path, kind: str, key: str
+) -> None:
+    """A clinic rule set, template or instrument with a built-in id and version is refused."""
+    path = tmp_path / source.name
+    path.write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(path)
+    folder = source.parent.name
+    assert [
+        (
+            f"{path}:$.version",
+            f"{kind} {key} is already in the catalogue, from kapproto/data/{folder}/"
+            f"{source.name} (built in); a changed {kind} needs a new version (or id)",
+        )
+    ] == [tuple(p) for p in info.value.problems]
+
+
+def test_two_clinic_instruments_with_one_id_are_refused(tmp_path: Path) -> None:
+    """Two clinic files of one instrument are refused, naming both."""
+    docs = Path(__file__).resolve().parent.parent / "docs" / "howto"
+    text = (docs / "clinic-wellbeing.toml").read_text(encoding="utf-8")
+    (tmp_path / "a.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(tmp_path)
+    ((path, message),) = info.value.problems
+    assert f"{tmp_path / 'b.toml'}:$.version" == path
+    assert f"from {tmp_path / 'a.toml'};" in message
+
+
+def test_load_protocol_refuses_a_changed_builtin(tmp_path: Path) -> None:
+    """load_protocol of a changed im-kap@1 is refused; the unchanged file loads."""
+    path = changed_copy(PROTOCOLS / "im-kap.toml", tmp_path / "mine.toml", "0.75 mg/kg", "5 mg/kg")
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(path)
+    assert ["$.version"] == [p for p, _ in info.value.problems]
+    assert "kapproto/data/protocols/im-kap.toml" in info.value.problems[0].message
+    assert get_protocol("im-kap") == load_protocol(PROTOCOLS / "im-kap.toml")
+
+
+def test_catalogue_file_loaded_again_by_path(tmp_path: Path) -> None:
+    """A file of a --catalog folder may also be loaded by path against that catalogue."""
+    catalog = Catalog.builtin().with_files(CLINIC)
+    assert catalog.protocol("clinic-im") == load_protocol(
+        CLINIC / "clinic-im.toml", catalog=catalog
+    )
+
+
+# ---------------------------------------------------------------------------
+# References are reported with every other problem
+# ---------------------------------------------------------------------------
+
+
+def test_load_protocol_reports_references_with_structural_problems(tmp_path: Path) -> None:
+    """An unknown rule set and template are reported in the same error as a broken file."""
+    path = write_protocol(
+        tmp_path / "p.json",
+        colour="red",
+        template={"id": "clinic-x-plan", "version": "1"},
+        schedule={"min_interval": "1e30 d"},
+    )
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(path)
+    assert [
+        "$.colour",
+        "$.schedule.min_interval",
+        "clinic-im@2:$.ruleset",
+        "clinic-im@2:$.template",
+    ] == [p for p, _ in info.value.problems]
+
+
+def test_load_protocol_reports_references_without_an_id(tmp_path: Path) -> None:
+    """With no usable id and version, a missing reference is reported at its plain path."""
+    path = write_protocol(tmp_path / "p.json", id=7)
+    with pytest.raises(ProtocolError) as info:
+        load_protocol(path)
+    assert ["$.id", "$.ruleset"] == [p for p, _ in info.value.problems]
+
+
+def test_with_files_reports_references_of_broken_protocols(tmp_path: Path) -> None:
+    """A broken clinic protocol's missing rule set is reported with its other problems."""
+    path = write_protocol(tmp_path / "p.json", colour="red")
+    with pytest.raises(ProtocolError) as info:
+        Catalog.builtin().with_files(path)
+    found = dict(info.value.problems)
+    assert [f"{path}:$.colour", f"{path}:$.ruleset"] == list(found)
+    assert "no rule set clinic-x-screen@1 in the catalogue" == found[f"{path}:$.ruleset"]
+
+
 def test_with_files_json_is_strict(tmp_path: Path) -> None:
     """A duplicate key in a clinic's JSON file is refused at its path, prefixed by the file."""
     path = tmp_path / "p.json"
@@ -231,3 +379,20 @@ def test_with_files_json_is_strict(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError) as info:
         Catalog.builtin().with_files(path)
     assert [f"{path}:$.id"] == [p for p, _ in info.value.problems]
+
+
+# ---------------------------------------------------------------------------
+# Where an unknown reference came from
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["protocol", "ruleset", "template", "instrument"])
+def test_unknown_reference_names_where_it_came_from(method: str) -> None:
+    """A lookup may say where the id came from (a record's $.protocol); by default the path is $."""
+    lookup = getattr(Catalog.builtin(), method)
+    with pytest.raises(UnknownReferenceError) as info:
+        lookup("nope", "1", path="$.protocol")
+    assert ["$.protocol"] == [p for p, _ in info.value.problems]
+    with pytest.raises(UnknownReferenceError) as info:
+        lookup("nope")
+    assert ["$"] == [p for p, _ in info.value.problems]

@@ -16,7 +16,8 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from kapproto._data import latest, read_document, shipped
-from kapproto._protocols import Protocol
+from kapproto._protocols import Protocol, references
+from kapproto._sessions import Reference
 from kapproto.exceptions import KapprotoError, ProtocolError
 
 __all__ = ["Catalog", "get_protocol", "load_protocol"]
@@ -25,12 +26,24 @@ T = TypeVar("T")
 Key = tuple[str, str]
 
 
+Problems = list[tuple[str, str]]
+
+
 @attrs.frozen
 class _Shelf(Generic[T]):
-    """Entries of one kind, by ``(id, version)``, loaded on first use."""
+    """Entries of one kind, by ``(id, version)``, loaded on first use.
+
+    Attributes:
+        kind: What the entries are, for messages (``"rule set"``).
+        load: Loads the entries the shelf starts with.
+        folder: The ``kapproto/data`` folder those entries are shipped in, if any.
+        files: The file each entry added by :meth:`Catalog.with_files` came from.
+    """
 
     kind: str
     load: Callable[[], Mapping[Key, T]] = attrs.field(default=dict, repr=False, eq=False)
+    folder: str | None = None
+    files: Mapping[Key, str] = attrs.field(factory=dict, repr=False, eq=False)
     _cache: dict[str, Mapping[Key, T]] = attrs.field(factory=dict, init=False, repr=False, eq=False)
 
     @property
@@ -40,19 +53,52 @@ class _Shelf(Generic[T]):
             self._cache["entries"] = MappingProxyType(dict(self.load()))
         return self._cache["entries"]
 
-    def get(self, id: str, version: str | None = None) -> T:
-        return latest(self.entries, id, version, kind=self.kind)
+    def get(self, id: str, version: str | None = None, *, path: str = "$") -> T:
+        return latest(self.entries, id, version, kind=self.kind, path=path)
 
-    def add(self, key: Key, value: T) -> _Shelf[T]:
+    def add(self, key: Key, value: T, file: str) -> _Shelf[T]:
+        """A shelf with ``value`` added under ``key``, read from ``file``.
+
+        Raises:
+            ProtocolError: ``key`` is on the shelf already, naming both files
+                (an entry is never replaced: a report names its protocol by
+                id and version, which must say which limits applied).
+        """
+        if key in self.entries:
+            raise ProtocolError(self.duplicate(key), path="$.version")
         entries = {**self.entries, key: value}
-        return _Shelf(self.kind, lambda: entries)
+        return attrs.evolve(self, load=lambda: entries, files={**self.files, key: file})
+
+    def origin(self, key: Key) -> str:
+        """Where the entry ``key`` came from: a clinic's file or kapproto's shipped one."""
+        if key in self.files:
+            return self.files[key]
+        if self.folder is not None:
+            for name, data in shipped(self.folder):
+                if (data.get("id"), str(data.get("version", "1"))) == key:
+                    return f"kapproto/data/{self.folder}/{name} (built in)"
+        return "kapproto's built-in data"
+
+    def duplicate(self, key: Key) -> str:
+        """The message for a second entry ``key`` (an id and version already on the shelf)."""
+        return (
+            f"{self.kind} {key[0]}@{key[1]} is already in the catalogue, from "
+            f"{self.origin(key)}; a changed {self.kind} needs a new version (or id)"
+        )
 
 
 def _protocols_builtin() -> dict[Key, Protocol]:
     out: dict[Key, Protocol] = {}
-    for _name, data in shipped("protocols"):
+    names: dict[Key, str] = {}
+    for name, data in shipped("protocols"):
         protocol = Protocol.from_dict(data)
-        out[(protocol.id, protocol.version)] = protocol
+        key = (protocol.id, protocol.version)
+        if key in out:  # a packaging mistake; say which files
+            raise ProtocolError(
+                f"protocols/{name} and protocols/{names[key]} are both {key[0]}@{key[1]}",
+                path="$.version",
+            )
+        out[key], names[key] = protocol, name
     return out
 
 
@@ -136,44 +182,54 @@ class Catalog:
     def builtin() -> Catalog:
         """The catalogue of kapproto's shipped reference data (built once)."""
         return Catalog(
-            _Shelf("protocol", _protocols_builtin),
-            _Shelf("rule set", _rulesets_builtin),
-            _Shelf("template", _templates_builtin),
-            _Shelf("instrument", _instruments_builtin),
+            _Shelf("protocol", _protocols_builtin, "protocols"),
+            _Shelf("rule set", _rulesets_builtin, "rulesets"),
+            _Shelf("template", _templates_builtin, "templates"),
+            _Shelf("instrument", _instruments_builtin, "instruments"),
         )
 
-    def protocol(self, id: str, version: str | None = None) -> Protocol:
+    def protocol(self, id: str, version: str | None = None, *, path: str = "$") -> Protocol:
         """A protocol by id (the latest version unless ``version`` is given).
 
+        Args:
+            id: The protocol's id.
+            version: Its version; the latest when ``None``.
+            path: Where the reference came from, for the error: ``$.protocol``
+                for a record's own reference.
+
         Raises:
-            UnknownReferenceError: Listing the known protocols.
+            UnknownReferenceError: At ``path``, listing the known protocols.
         """
-        return self.protocols.get(id, version)
+        return self.protocols.get(id, version, path=path)
 
-    def ruleset(self, id: str, version: str | None = None) -> Any:
-        """A screening rule set by id and version."""
-        return self.rulesets.get(id, version)
+    def ruleset(self, id: str, version: str | None = None, *, path: str = "$") -> Any:
+        """A screening rule set by id and version (see :meth:`~kapproto.Catalog.protocol`)."""
+        return self.rulesets.get(id, version, path=path)
 
-    def template(self, id: str, version: str | None = None) -> Any:
-        """An integration-plan template by id and version."""
-        return self.templates.get(id, version)
+    def template(self, id: str, version: str | None = None, *, path: str = "$") -> Any:
+        """An integration-plan template by id and version (see :meth:`~kapproto.Catalog.protocol`)."""
+        return self.templates.get(id, version, path=path)
 
-    def instrument(self, id: str, version: str | None = None) -> Any:
-        """An instrument by id and version."""
-        return self.instruments.get(id, version)
+    def instrument(self, id: str, version: str | None = None, *, path: str = "$") -> Any:
+        """An instrument by id and version (see :meth:`~kapproto.Catalog.protocol`)."""
+        return self.instruments.get(id, version, path=path)
 
     def with_files(self, *paths: str | Path) -> Catalog:
         """A new catalogue with a clinic's files added (files or folders of .toml/.json).
 
         Each file's kind is read from its keys: ``rules`` (rule set), ``steps``
         (template), ``items`` (instrument), ``doses``/``monitoring`` (protocol).
-        Protocols' references to rule sets and templates are then resolved.
+        Protocols' references to rule sets and templates are then resolved,
+        those of a protocol file with other problems too. An id and version
+        that the catalogue holds already (built in, or from another file) is
+        refused: a file never replaces another.
 
         Raises:
-            ProtocolError: Every problem in every file, each path prefixed by its file.
+            ProtocolError: Every problem in every file, each path prefixed by
+                its file, references and duplicates included.
         """
         catalog = self
-        problems: list[tuple[str, str]] = []
+        problems: Problems = []
         found: list[tuple[str, dict[str, Any], Path]] = []
         for file in _files(paths):
             try:
@@ -190,20 +246,25 @@ class Catalog:
                 problems.extend((f"{file}:{p}", m) for p, m in exc.problems)
                 continue
             found.append((kind, data, file))
+        unchecked: list[tuple[str, Mapping[str, Reference]]] = []
         # instruments first, so a clinic's template may name the clinic's own scales
         for kind, data, file in sorted(found, key=lambda f: (f[0] != "instrument", str(f[2]))):
+            shelf_name = _SHELVES[kind]
             try:
                 entry = _parse(kind, data, file, catalog)
+                key = (entry.id, str(getattr(entry, "version", "1")))
+                shelf = getattr(catalog, shelf_name).add(key, entry, str(file))
             except KapprotoError as exc:
                 problems.extend((f"{file}:{p}", m) for p, m in exc.problems)
+                if kind == "protocol":
+                    unchecked.append((f"{file}:", references(data)))
                 continue
-            key = (entry.id, str(getattr(entry, "version", "1")))
-            shelf_name = _SHELVES[kind]
-            shelf = getattr(catalog, shelf_name)
-            catalog = attrs.evolve(catalog, **{shelf_name: shelf.add(key, entry)})
+            catalog = attrs.evolve(catalog, **{shelf_name: shelf})
+        for label, refs in unchecked:
+            problems += catalog.missing_references(label, refs)
+        problems += catalog.reference_problems()
         if problems:
             raise ProtocolError(problems=problems)
-        catalog.check_references()
         return catalog
 
     def check_references(self) -> None:
@@ -212,21 +273,33 @@ class Catalog:
         Raises:
             ProtocolError: Naming each protocol and missing reference.
         """
-        problems: list[tuple[str, str]] = []
-        for (pid, version), protocol in sorted(self.protocols.entries.items()):
-            for name, ref, shelf in (
-                ("ruleset", protocol.ruleset, self.rulesets),
-                ("template", protocol.template, self.templates),
-            ):
-                if ref is not None and (ref.id, ref.version) not in shelf.entries:
-                    problems.append(
-                        (
-                            f"{pid}@{version}:$.{name}",
-                            f"no {shelf.kind} {ref.id}@{ref.version} in the catalogue",
-                        )
-                    )
+        problems = self.reference_problems()
         if problems:
             raise ProtocolError(problems=problems)
+
+    def reference_problems(self) -> Problems:
+        """``(id@version:$.ruleset, message)`` for each reference a protocol here cannot resolve."""
+        problems: Problems = []
+        for (pid, version), protocol in sorted(self.protocols.entries.items()):
+            refs = {"ruleset": protocol.ruleset, "template": protocol.template}
+            problems += self.missing_references(f"{pid}@{version}:", refs)
+        return problems
+
+    def missing_references(self, label: str, refs: Mapping[str, Reference | None]) -> Problems:
+        """The references among ``refs`` (``ruleset``, ``template``) this catalogue lacks.
+
+        Args:
+            label: Put before each path (``"clinic-im@2:"`` or ``"clinic.toml:"``).
+            refs: The protocol's references by key.
+        """
+        problems: Problems = []
+        for name, shelf in (("ruleset", self.rulesets), ("template", self.templates)):
+            ref = refs.get(name)
+            if ref is not None and (ref.id, ref.version) not in shelf.entries:
+                problems.append(
+                    (f"{label}$.{name}", f"no {shelf.kind} {ref.id}@{ref.version} in the catalogue")
+                )
+        return problems
 
 
 def _files(paths: Iterable[str | Path]) -> list[Path]:
@@ -250,15 +323,20 @@ def get_protocol(id: str, version: str | None = None) -> Protocol:
 
 
 def load_protocol(path: str | Path, *, catalog: Catalog | None = None) -> Protocol:
-    """Load a protocol file (TOML or JSON) and resolve its references.
+    """Load a protocol file (TOML or JSON), check it and resolve its references.
+
+    Reports, in one :class:`~kapproto.exceptions.ProtocolError`, every
+    problem in the file (:meth:`~kapproto.Protocol.from_dict`, internal consistency
+    included), each rule set or template reference the catalogue lacks, and
+    an id and version the catalogue holds with other content (a built-in
+    protocol is never silently replaced by a clinic's changed copy).
 
     Args:
         path: The protocol file.
         catalog: Where its rule set and template are looked up (built-ins by default).
 
     Raises:
-        ProtocolError: Every inconsistency in the file, or a reference the
-            catalogue does not hold.
+        ProtocolError: Every problem, at once.
 
     Example:
         >>> from kapproto import get_protocol, load_protocol
@@ -268,9 +346,22 @@ def load_protocol(path: str | Path, *, catalog: Catalog | None = None) -> Protoc
     """
     base = catalog or Catalog.builtin()
     data = read_document(path)
-    protocol = Protocol.from_dict(data)
-    resolved: Callable[[], None] = attrs.evolve(
-        base, protocols=base.protocols.add((protocol.id, protocol.version), protocol)
-    ).check_references
-    resolved()
+    problems: Problems = []
+    protocol: Protocol | None = None
+    try:
+        protocol = Protocol.from_dict(data)
+    except ProtocolError as exc:
+        problems += exc.problems
+    label = ""
+    if isinstance(data, Mapping) and all(
+        isinstance(data.get(k), str) and data[k] for k in ("id", "version")
+    ):
+        label = f"{data['id']}@{data['version']}:"
+    problems += base.missing_references(label, references(data))
+    if protocol is not None:
+        key = (protocol.id, protocol.version)
+        if base.protocols.entries.get(key, protocol) != protocol:
+            problems.append(("$.version", base.protocols.duplicate(key)))
+    if problems or protocol is None:
+        raise ProtocolError(problems=problems)
     return protocol
