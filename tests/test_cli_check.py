@@ -244,7 +244,17 @@ def test_unknown_protocol_id(capsys: pytest.CaptureFixture[str]) -> None:
     """An unknown --protocol id is bad input listing the known protocols."""
     err = bad_input(capsys, EXAMPLES / "im-session.json", "--protocol", "im-kapp")
     assert "UnknownReferenceError" in err
+    assert "  --protocol: unknown protocol 'im-kapp'" in err
     assert "im-kap@1" in err
+
+
+def test_unknown_protocol_named_by_the_record(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A record naming an unknown protocol is bad input at $.protocol."""
+    data = {**example("im-session.json"), "protocol": {"id": "nope", "version": "1"}}
+    err = bad_input(capsys, write(tmp_path, data))
+    assert "  $.protocol: unknown protocol 'nope@1'" in err
 
 
 def test_bad_protocol_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

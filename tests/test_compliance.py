@@ -839,3 +839,49 @@ def test_session_entered_in_error_is_refused(with_course: bool) -> None:
     ] == [tuple(p) for p in info.value.problems]
     # the course check leaves it out, as before
     assert Status.COMPLIANT is check_course(course, get_protocol("im-kap")).status
+
+
+def test_session_checked_against_another_protocol_says_so() -> None:
+    """An im-kap session checked against sl-kap gets a protocol.mismatch warning at $.protocol, last."""
+    report = check(example("im-session.json"), "sl-kap")
+    assert ["dose.route_not_allowed", "protocol.mismatch"] == report.codes()
+    found = report.findings[-1]
+    assert ("$.protocol", Severity.WARNING) == (found.path, found.severity)
+    assert "names protocol im-kap@1, but was checked against sl-kap@1" in found.message
+
+
+def test_another_version_of_the_protocol_is_a_mismatch_too() -> None:
+    """The same id at another version is a mismatch; alone it is a warning and keeps the status."""
+    other = attrs.evolve(get_protocol("im-kap"), version="2")
+    report = check_session(from_dict(example("im-session.json"), Session), other)
+    assert (Status.COMPLIANT, ["protocol.mismatch"]) == (report.status, report.codes())
+    assert "im-kap@1" in report.findings[0].message
+    assert "im-kap@2" in report.findings[0].message
+
+
+def test_session_naming_no_protocol_has_no_mismatch() -> None:
+    """A session that names no protocol has nothing to contradict."""
+    data = {**example("im-session.json"), "protocol": None}
+    report = check_session(from_dict(data, Session), get_protocol("im-kap"))
+    assert (Status.COMPLIANT, []) == (report.status, report.codes())
+
+
+def test_course_under_another_protocol_has_one_mismatch_at_its_root() -> None:
+    """A course checked against another protocol is flagged once, not once per session."""
+    report = check_course(example_course(), clinic_protocol())
+    assert ["protocol.mismatch"] == report.codes()
+    assert "$.protocol" == report.findings[0].path
+    assert "course 'c-001' names protocol im-kap@1, but was checked against clinic-im@2" in (
+        report.findings[0].message
+    )
+
+
+def test_course_session_naming_a_third_protocol_is_flagged_at_its_path() -> None:
+    """A session naming neither the course's protocol nor the one applied is flagged at its own path."""
+    data = example("course.json")
+    data["sessions"][3]["protocol"] = {"id": "sl-kap", "version": "1"}
+    report = check_course_doc(data)
+    assert [("protocol.mismatch", "$.sessions[3].protocol")] == [
+        (f.code, f.path) for f in report.findings
+    ]
+    assert Status.COMPLIANT is report.status

@@ -19,7 +19,7 @@ from kapproto._dose_checks import DoseCheck, check_dose_limits
 from kapproto._findings import Finding, Severity, finding
 from kapproto._monitoring import _check_monitoring
 from kapproto._protocols import Protocol
-from kapproto._sessions import Session, SessionKind, SessionStatus
+from kapproto._sessions import Reference, Session, SessionKind, SessionStatus
 from kapproto._validators import instant
 from kapproto.exceptions import ValidationError, join_path
 from kapproto.screening import Decision
@@ -190,6 +190,15 @@ def _check_screening(session: Session, course: Course, out: _Results) -> None:
         )
 
 
+def _protocol_mismatch(named: Reference, applied: Reference, what: str) -> Finding:
+    """``protocol.mismatch`` at ``$.protocol``: the record names another protocol than the one applied."""
+    return finding(
+        "protocol.mismatch",
+        f"the {what} names protocol {named}, but was checked against {applied}",
+        path="$.protocol",
+    )
+
+
 def _require_checkable(session: Session, course: Course | None) -> None:
     """Refuse a session that is not a record to check (on its own or in ``course``).
 
@@ -233,8 +242,13 @@ def _acknowledge(session: Session, findings: list[Finding]) -> list[Finding]:
     ]
 
 
-def _session_results(session: Session, protocol: Protocol, course: Course | None) -> _Results:
-    """Every check of one session."""
+def _session_results(
+    session: Session,
+    protocol: Protocol,
+    course: Course | None,
+    expected: frozenset[Reference],
+) -> _Results:
+    """Every check of one session; ``expected`` are the protocol references it may name."""
     out = _Results()
     if session.kind is SessionKind.DOSING:
         if not session.administrations:
@@ -252,6 +266,8 @@ def _session_results(session: Session, protocol: Protocol, course: Course | None
                 _check_schedule(session, protocol, course, out)
                 _check_screening(session, course, out)
     _check_assessments(session, out)
+    if session.protocol is not None and session.protocol not in expected:
+        out.add(_protocol_mismatch(session.protocol, protocol.ref, f"session {session.id!r}"))
     out.findings = _acknowledge(session, out.findings)
     out.course_findings = _acknowledge(session, out.course_findings)
     return out
@@ -268,7 +284,10 @@ def check_session(
 
     Args:
         session: The session as recorded.
-        protocol: The protocol it ran under.
+        protocol: The protocol it ran under. Checking it against another one
+            (a "what if") is allowed: when the session's own ``protocol``
+            names a different protocol or version, the report ends with a
+            ``protocol.mismatch`` warning at ``$.protocol``.
         course: The course it belongs to; without it the course checks
             (``schedule.*``, ``screening.*``) are not part of the report, as
             DESIGN.md says. ``first_session_max`` needs to know whether this is
@@ -299,7 +318,8 @@ def check_session(
     """
     del catalog
     _require_checkable(session, course)
-    return _session_results(session, protocol, course).report(protocol, session.id)
+    expected = frozenset({protocol.ref})
+    return _session_results(session, protocol, course, expected).report(protocol, session.id)
 
 
 def _check_integration(course: Course, protocol: Protocol, catalog: Any, out: _Results) -> None:
@@ -342,6 +362,10 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
 
     Sessions entered in error or superseded by a correction are not checked.
     Paths in the report are relative to the course (``$.sessions[2].vitals``).
+    When the course names another protocol (or version) than ``protocol``, the
+    report has a ``protocol.mismatch`` warning at ``$.protocol``; a session
+    naming a protocol that is neither ``protocol`` nor the course's gets one at
+    ``$.sessions[i].protocol``.
 
     Example:
         >>> from kapproto import Course, check_course, from_json, get_protocol
@@ -351,9 +375,14 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
         (<Status.COMPLIANT: 'compliant'>, [])
     """
     out = _Results()
+    if course.protocol != protocol.ref:
+        out.course_findings.append(
+            _protocol_mismatch(course.protocol, protocol.ref, f"course {course.id!r}")
+        )
+    expected = frozenset({protocol.ref, course.protocol})
     effective = {id(s) for s in course.effective_sessions}
     for i, session in enumerate(course.sessions):
         if id(session) in effective:
-            out.merge(_session_results(session, protocol, course), f"$.sessions[{i}]")
+            out.merge(_session_results(session, protocol, course, expected), f"$.sessions[{i}]")
     _check_integration(course, protocol, catalog, out)
     return out.report(protocol, course.id)

@@ -68,12 +68,12 @@ def protocol_from(args: argparse.Namespace, catalog: Any, ref: Any) -> Any:
     if args.protocol:
         if Path(args.protocol).is_file():
             return load_protocol(args.protocol, catalog=catalog)
-        return catalog.protocol(args.protocol)
+        return catalog.protocol(args.protocol, path="--protocol")
     if ref is None:
         raise ValidationError(
             "the record names no protocol; pass --protocol ID|PATH", path="$.protocol"
         )
-    return catalog.protocol(ref.id, ref.version)
+    return catalog.protocol(ref.id, ref.version, path="$.protocol")
 
 
 def _run(args: argparse.Namespace) -> int:
