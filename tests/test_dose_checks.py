@@ -311,6 +311,19 @@ def test_same_instant_other_offset_is_duplicate() -> None:
     assert "dose.duplicate_administration" in [f.code for f in check_doses(records, IV, weight=KG)]
 
 
+def test_an_hour_apart_in_the_repeated_autumn_hour_is_not_duplicate() -> None:
+    """01:20 MDT and 01:20 MST share a wall clock in one ZoneInfo but are an hour apart."""
+    import zoneinfo
+
+    denver = zoneinfo.ZoneInfo("America/Denver")
+    first = dt.datetime(2026, 11, 1, 1, 20, tzinfo=denver)
+    second = first.replace(fold=1)
+    records = [given_("40 mg", id="a", start=first), given_("40 mg", id="b", start=second)]
+    assert "dose.duplicate_administration" not in [
+        f.code for f in check_doses(records, IV, weight=KG)
+    ]
+
+
 def test_hydrochloride_converted_to_base() -> None:
     """46.1 mg ketamine HCl is 40 mg base: at an injection's base-labelled 40 mg limit it passes."""
     limits = DoseLimits.from_dict({"route": "intramuscular", "per_administration_max": "40 mg"})

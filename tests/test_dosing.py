@@ -162,6 +162,15 @@ def test_end_before_start_refused() -> None:
     assert "is before start" in message
 
 
+def test_a_rate_beyond_the_float_range_is_none_not_infinity() -> None:
+    """A rate a float cannot hold is None, so it never reaches JSON or FHIR as Infinity."""
+    huge = im(amount=quantity(1.7e308, "mg"), end=START + dt.timedelta(seconds=1))
+    assert huge.rate is None
+    finite = im(amount=quantity(1e300, "mg"), end=START + dt.timedelta(seconds=1))
+    assert finite.rate is not None
+    assert finite.rate.magnitude == pytest.approx(6e301)
+
+
 @pytest.mark.parametrize("field", ["start", "end"])
 def test_naive_time_refused(field: str) -> None:
     """A naive start or end is a ValidationError naming the field."""

@@ -209,3 +209,17 @@ def test_session_json_round_trip_after_shortcuts(quantity: Any) -> None:
     once = from_dict(doc, Session)
     assert to_dict(once) == doc
     assert from_json(to_json(once), Session) == once
+
+
+def test_instant_at_the_end_of_the_datetime_range_is_a_kapproto_error() -> None:
+    """A zone time whose UTC instant is past year 9999 is a ValidationError, not OverflowError."""
+    import zoneinfo
+
+    from kapproto._validators import instant
+
+    late = dt.datetime(9999, 12, 31, 23, tzinfo=zoneinfo.ZoneInfo("America/Denver"))
+    with pytest.raises(ValidationError) as err:
+        instant(late)
+    assert "cannot be placed in UTC" in str(err.value)
+    fixed = late.replace(tzinfo=dt.timezone(dt.timedelta(hours=-7)))
+    assert instant(fixed) is fixed  # a fixed offset needs no conversion

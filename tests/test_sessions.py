@@ -251,8 +251,15 @@ def test_facts_from_session_orders_times_by_instant_across_the_autumn_change() -
     """
     import zoneinfo
 
-    from kapproto import Administration, Formulation, Medication, Route, VitalSigns
-    from kapproto import facts_from_session, quantity
+    from kapproto import (
+        Administration,
+        Formulation,
+        Medication,
+        Route,
+        VitalSigns,
+        facts_from_session,
+        quantity,
+    )
 
     denver = zoneinfo.ZoneInfo("America/Denver")
 

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from importlib import resources
 from typing import Any
 
@@ -672,3 +672,16 @@ def test_quantity_kind_must_be_a_kind() -> None:
     """A kind given by name instead of as a Kind is a UnitError, not an AttributeError."""
     with pytest.raises(UnitError, match="is not a kind"):
         quantity("40 mg", kind="BODY_MASS")  # type: ignore[arg-type]
+
+
+@given(
+    kind=st.sampled_from(KINDS), mag=st.floats(min_value=0, allow_nan=False, allow_infinity=False)
+)
+def test_kind_round_handles_every_finite_magnitude(kind: units.Kind, mag: float) -> None:
+    """Kind.round rounds any finite magnitude half-even at its resolution, however large."""
+    value = kind.quantity(mag, kind.canonical)
+    got = kind.round(value)
+    exact = Decimal(format(value.magnitude, ".12g"))
+    wide = Context(prec=400, Emax=MAX_EMAX, Emin=MIN_EMIN)  # exact for these operands
+    assert wide.abs(wide.subtract(got, exact)) <= Decimal(kind.resolution) / 2
+    assert got.as_tuple().exponent == Decimal(kind.resolution).as_tuple().exponent

@@ -179,14 +179,19 @@ class Administration:
     def rate(self) -> MassRate | None:
         """Mean infusion rate (MASS_RATE, mg/min), derived from amount, start and end.
 
-        ``None`` for an administration without an ``end``, or one whose end
-        equals its start (no duration to divide by). Not rounded; limit checks
-        round it to 0.01 mg/min.
+        ``None`` for an administration without an ``end``, one whose end
+        equals its start (no duration to divide by), or one whose rate is
+        beyond the float range (a quantity is always finite; the dose checks
+        work that case out exactly). Not rounded; limit checks round it to
+        0.01 mg/min.
         """
         if self.end is None or _elapsed(self.start, self.end) == _ZERO:
             return None
         minutes = _elapsed(self.start, self.end).total_seconds() / 60.0
-        return get_registry().Quantity(self.amount.magnitude / minutes, MASS_RATE.unit)
+        rate = self.amount.magnitude / minutes
+        if not math.isfinite(rate):
+            return None
+        return get_registry().Quantity(rate, MASS_RATE.unit)
 
 
 _ZERO = dt.timedelta(0)

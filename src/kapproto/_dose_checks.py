@@ -171,7 +171,7 @@ def check_dose_limits(
     seen: dict[tuple[Any, ...], int] = {}
     for i, a in enumerate(administrations):
         amount = round_to(a.amount.magnitude, MASS)
-        key = (a.start, a.route, a.medication, amount)
+        key = (instant(a.start), a.route, a.medication, amount)  # real time, not wall clock
         if key in seen:
             run.add(
                 "dose.duplicate_administration",

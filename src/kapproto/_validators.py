@@ -53,4 +53,11 @@ def instant(moment: dt.datetime) -> dt.datetime:
     autumn change sorts before 01:30 MDT. A fixed UTC offset (what JSON gives)
     has no such gap and is returned as is; any other zone is converted to UTC.
     """
-    return moment if type(moment.tzinfo) is dt.timezone else moment.astimezone(dt.UTC)
+    if type(moment.tzinfo) is dt.timezone:
+        return moment
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # a local time at the very ends of the datetime range
+        raise ValidationError(
+            f"{moment.isoformat()} cannot be placed in UTC: it lies outside the datetime range there"
+        ) from None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import attrs
@@ -229,14 +229,19 @@ class Kind:
             True
         """
         mag = self.check(value).magnitude
+        # a context wide enough for any finite float: the default one (28
+        # digits) cannot quantize 1e30 mg to 0.1 mg
         return Decimal(format(mag, ".12g")).quantize(
-            Decimal(self.resolution), rounding=ROUND_HALF_EVEN
+            Decimal(self.resolution), rounding=ROUND_HALF_EVEN, context=_WIDE
         )
 
     def quantity(self, value: float | str, unit: str | None = None) -> Quantity:
         """Build a quantity of this kind: ``MASS.quantity(40, "mg")``."""
         return self.check(quantity(value, unit) if unit is not None else quantity(value))
 
+
+# Decimal context for Kind.round: 400 digits hold any finite float at 0.001 resolution
+_WIDE: Final = Context(prec=400, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 # Units a kind refuses although pint would convert them: a dose is never written
 # in kg or lb, so "40 kg" for a dose is a typo to stop, not 40,000,000 mg. (A body
