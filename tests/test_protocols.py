@@ -649,7 +649,7 @@ def entry(**keys: Any) -> Data:
             {"route": "intramuscular", "max_rate": "1 mg/min"},
             {
                 "$.doses[0].max_rate": "max_rate applies to infusions; intramuscular is not an "
-                "infusion route (expected intravenous)"
+                "infusion route (expected intravenous; data/routes.toml)"
             },
         ),
         (

@@ -42,10 +42,10 @@ def test_enum_json_round_trip(member: Route) -> None:
 
 
 def test_every_route_fact_has_a_source() -> None:
-    """Every bioavailability, onset and weight_based entry names a source and confidence."""
+    """Every bioavailability, onset, weight_based and infusion entry names a source and confidence."""
     for route in Route:
         info = route.info
-        for param in (info.onset, info.weight_based):
+        for param in (info.onset, info.weight_based, info.infusion):
             assert param.source
             assert isinstance(param.confidence, Confidence)
         for bio in (info.bioavailability, *info.by_medication.values()):
@@ -91,6 +91,11 @@ def test_weight_based_defaults() -> None:
     assert {Route.INTRAVENOUS, Route.INTRAMUSCULAR, Route.SUBCUTANEOUS} == {
         r for r in Route if r.weight_based
     }
+
+
+def test_only_intravenous_is_an_infusion() -> None:
+    """The reference data gives IV as the one route whose doses run from start to end."""
+    assert {Route.INTRAVENOUS} == {r for r in Route if r.infusion}
 
 
 def test_formulation_routes() -> None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, NamedTuple
 from kapproto._compliance_report import _Results
 from kapproto._findings import finding
 from kapproto._protocols import Anchor, Protocol
-from kapproto._routes import Route
 from kapproto._sessions import Session
 from kapproto._validators import instant
 from kapproto._vitals import VitalSigns
@@ -25,13 +24,15 @@ if TYPE_CHECKING:
 def _is_infusion(a: Administration, protocol: Protocol) -> bool:
     """Whether ``a`` is given over time, so that its ``end`` is a fact of its own.
 
-    An intravenous administration is an infusion, and so is one by a route the
-    protocol gives a ``max_rate`` for (the first ``[[doses]]`` entry for its
-    medication and route, as the dose checks match it). Anything else is a
-    bolus (IM, SC, SL, buccal, oral, intranasal): the record model gives it no
-    ``end`` (DESIGN: ``end`` is for infusions), so it ends when it starts.
+    An administration by a route the reference data gives as an infusion
+    (``infusion`` in ``data/routes.toml``: intravenous) is one, and so is one
+    by a route the protocol gives a ``max_rate`` for (the first ``[[doses]]``
+    entry for its medication and route, as the dose checks match it). Anything
+    else is a bolus (IM, SC, SL, buccal, oral, intranasal): the record model
+    gives it no ``end`` (DESIGN: ``end`` is for infusions), so it ends when it
+    starts.
     """
-    if a.route is Route.INTRAVENOUS:
+    if a.route.infusion:
         return True
     entry = next(
         (e for e in protocol.doses if (e.medication, e.route) == (a.medication, a.route)), None

@@ -54,11 +54,6 @@ overflow those dates. 150 years is a round number above the longest verified
 human lifespan (122 years, Jeanne Calment, 1875-1997).
 """
 
-# Routes whose administrations are infusions, so `max_rate` can apply: the IV
-# infusion of CLINICAL.md §1.1 is the only one kapproto's reference data describes.
-_INFUSION_ROUTES: Final = frozenset({Route.INTRAVENOUS})
-
-
 def _canonical(record: object, kind: Kind, *names: str) -> None:
     """Hold the fields ``names`` of a frozen ``record`` in ``kind``'s canonical unit.
 
@@ -477,13 +472,13 @@ def _dose_problems(limits: DoseLimits, path: str) -> Problems:
             for key in _DEVICE_KEYS
             if getattr(limits, key) is not None
         ]
-    if limits.max_rate is not None and route not in _INFUSION_ROUTES:
-        infusions = ", ".join(sorted(r.value for r in _INFUSION_ROUTES))
+    if limits.max_rate is not None and not route.infusion:
+        infusions = ", ".join(sorted(r.value for r in Route if r.infusion))
         problems.append(
             (
                 f"{path}.max_rate",
                 f"max_rate applies to infusions; {route.value} is not an infusion route "
-                f"(expected {infusions})",
+                f"(expected {infusions}; data/routes.toml)",
             )
         )
     return problems

@@ -117,9 +117,10 @@ def _read_route(r: _Reader, route: Route, raw: Mapping[str, Any], path: str) -> 
         r.fail(f"{path}.bioavailability", str(exc))
     onset = r.sourced(raw.get("onset"), f"{path}.onset", str)
     weight_based = r.sourced(raw.get("weight_based"), f"{path}.weight_based", _boolean)
-    if snomed is None or onset is None or weight_based is None:
+    infusion = r.sourced(raw.get("infusion"), f"{path}.infusion", _boolean)
+    if snomed is None or onset is None or weight_based is None or infusion is None:
         return None
-    return RouteInfo(route, snomed, bio, by_med, onset, weight_based)
+    return RouteInfo(route, snomed, bio, by_med, onset, weight_based, infusion)
 
 
 def _boolean(value: object) -> bool:

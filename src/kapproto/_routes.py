@@ -167,6 +167,16 @@ class Route(enum.Enum):
         """Whether doses by this route are usually written per body mass (mg/kg)."""
         return self.info.weight_based.value
 
+    @property
+    def infusion(self) -> bool:
+        """Whether this route gives a dose as an infusion, from ``start`` to ``end``.
+
+        Example:
+            >>> Route.INTRAVENOUS.infusion, Route.INTRAMUSCULAR.infusion
+            (True, False)
+        """
+        return self.info.infusion.value
+
 
 class Formulation(enum.Enum):
     """A dosage form: the routes it can go by and how its strength is labelled.
@@ -244,6 +254,8 @@ class RouteInfo:
         by_medication: Ranges that differ for one medication (esketamine intranasal).
         onset: Onset as the sources describe it.
         weight_based: Whether doses by this route are usually per body mass.
+        infusion: Whether this route gives a dose as an infusion, over a time
+            from ``start`` to ``end``, rather than at once.
     """
 
     route: Route
@@ -252,6 +264,7 @@ class RouteInfo:
     by_medication: Mapping[Medication, Bioavailability]
     onset: Parameter[str]
     weight_based: Parameter[bool]
+    infusion: Parameter[bool]
 
 
 @attrs.frozen
