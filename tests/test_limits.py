@@ -294,3 +294,41 @@ def test_any_positive_magnitude_reads(key: str, magnitude: float) -> None:
         return
     assert limits == DoseLimits.from_dict(limits.to_data())
     assert getattr(limits, key) is not None
+
+
+def test_limits_built_in_python_hold_canonical_units() -> None:
+    """device_spacing in hours is held in minutes; a bare number is refused, naming the field."""
+    from kapproto import DoseLimits, Formulation, Medication, Route, UnitError, ValidationError
+    from kapproto._params import Parameter
+    from kapproto.units import get_registry
+
+    def nasal(**changes: object) -> DoseLimits:
+        fields: dict[str, object] = {
+            "medication": Medication.ESKETAMINE,
+            "route": Route.INTRANASAL,
+            "formulations": frozenset({Formulation.NASAL_SPRAY_DEVICE}),
+            "device_amount": Parameter(get_registry().Quantity(0.028, "gram")),
+            "max_devices": Parameter(3),
+        }
+        fields.update(changes)
+        return DoseLimits(**fields)  # type: ignore[arg-type]
+
+    limits = nasal(device_spacing=Parameter(get_registry().Quantity(1, "hour")))
+    assert limits.device_spacing is not None
+    assert limits.device_amount is not None
+    assert (60.0, "minute") == (
+        limits.device_spacing.value.magnitude,
+        str(limits.device_spacing.value.units),
+    )
+    assert (28.0, "milligram") == (
+        limits.device_amount.value.magnitude,
+        str(limits.device_amount.value.units),
+    )
+    with pytest.raises(UnitError) as err:
+        nasal(device_spacing=Parameter(5))
+    assert "$.device_spacing" in str(err.value)
+    assert "bare number" in str(err.value)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValidationError) as info:
+            nasal(max_devices=Parameter(bad))
+        assert "$.max_devices" in str(info.value)

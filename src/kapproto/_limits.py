@@ -215,9 +215,23 @@ class DoseLimits:
     )
 
     def __attrs_post_init__(self) -> None:
+        # quantities built in Python are held in their kind's canonical unit,
+        # as a file's are: a spacing of 1 h is 60 min, and a bare 5 is refused
+        for name, kind in (("device_amount", MASS), ("device_spacing", DURATION)):
+            param = getattr(self, name)
+            if param is not None:
+                value = kind.check(param.value, name=name, path=f"$.{name}")
+                if value is not param.value:
+                    object.__setattr__(self, name, attrs.evolve(param, value=value))
+        count = self.max_devices
+        if count is not None and (type(count.value) is not int or count.value < 1):
+            raise ValidationError(
+                f"max_devices={count.value!r} must be a whole number of devices, at least 1",
+                path="$.max_devices",
+            )
         device = self.device_amount
         if device is not None:
-            problem = _device_amount_problem(MASS.check(device.value, path="$.device_amount"))
+            problem = _device_amount_problem(device.value)
             if problem is not None:
                 raise ValidationError(problem, path="$.device_amount")
 
