@@ -817,7 +817,7 @@ def test_bp_threshold_outside_possible_readings_is_refused(
 @pytest.mark.parametrize("protocol_id", BUILTIN_IDS)
 def test_builtin_protocols_are_consistent(protocol_id: str) -> None:
     """Every built-in protocol passes the consistency checks."""
-    from kapproto._protocols import consistency_problems
+    from kapproto._protocol_reader import consistency_problems
 
     protocol = Catalog.builtin().protocol(protocol_id)
     assert [] == consistency_problems(list(enumerate(protocol.doses)), protocol.monitoring)

@@ -16,7 +16,8 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from kapproto._data import latest, read_document, shipped
-from kapproto._protocols import Protocol, references
+from kapproto._protocol_reader import references
+from kapproto._protocols import Protocol
 from kapproto._sessions import Reference
 from kapproto.exceptions import KapprotoError, ProtocolError
 
