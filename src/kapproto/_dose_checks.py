@@ -145,7 +145,7 @@ def check_dose_limits(
             without it is not evaluable (unless the fixed part already fails).
         first_session: Whether this is the course's first dosing session;
             ``None`` (no course) skips ``first_session_max``, as DESIGN.md skips
-            course checks without a course; :func:`first_session_unknown` gives
+            course checks without a course; ``kapproto._dose_checks.first_session_unknown`` gives
             what that leaves not evaluable.
 
     Raises:
