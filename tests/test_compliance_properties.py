@@ -134,19 +134,125 @@ def test_error_violations_are_noncompliant(protocol_id: str, code: str) -> None:
     check()
 
 
+# What DESIGN.md makes of a removed record: a finding (its table's
+# monitoring.* rows) or a check that is not evaluable at a path. The issue asked
+# for INCOMPLETE every time; DESIGN's finding table wins where the two differ.
+FINDING_FOR = {
+    "recheck": "monitoring.recheck_missing",
+    "$.vitals[*].spo2": "monitoring.spo2_missing",
+}
+NOT_EVALUABLE_AT = {
+    "$.weight": "$.weight",
+    "$.discharged_at": "$.discharged_at",
+    "discharge": "$.vitals",
+}
+
+
+def assert_removal_reported(what: str, report: Any, protocol: Protocol) -> None:
+    """The report on a session missing ``what``: the finding DESIGN names, else not evaluable there."""
+    predose = protocol.monitoring.predose_bp
+    finding = FINDING_FOR.get(what)
+    if what == "predose" and predose is not None and predose.value:
+        finding = "monitoring.predose_vitals_missing"
+    if finding is not None:
+        assert (Status.NONCOMPLIANT, [finding]) == (report.status, report.codes()), what
+        return
+    path = "$.vitals" if what == "predose" else NOT_EVALUABLE_AT.get(what, what)
+    assert re.fullmatch(r"\$\.(weight|discharged_at|vitals|administrations\[\d+\]\.end)", path)
+    assert (Status.INCOMPLETE, []) == (report.status, report.codes()), what
+    assert path in [n.path for n in report.not_evaluable], (what, report.not_evaluable)
+
+
 @pytest.mark.parametrize("protocol_id", BUILTIN)
 def test_removing_a_needed_record_is_never_compliant(protocol_id: str) -> None:
-    """Removing any one record a check needs never leaves the report COMPLIANT."""
+    """A removed record gives DESIGN's finding for it, or INCOMPLETE with its path not evaluable."""
     protocol = get_protocol(protocol_id)
 
     @FEW
     @given(sessions_missing_a_record(protocol))
     def check(pair: tuple[str, Session]) -> None:
         what, session = pair
+        assert_removal_reported(what, check_session(session, protocol), protocol)
+
+    check()
+
+
+# The records each built-in protocol's checks need (sessions_missing_a_record's `what`).
+NEEDED = {
+    "esketamine-mdsi": ["$.discharged_at", "$.vitals[*].spo2", "predose", "recheck"],
+    "esketamine-trd": ["$.discharged_at", "$.vitals[*].spo2", "predose", "recheck"],
+    "im-kap": ["$.discharged_at", "$.weight", "predose", "recheck"],
+    "iv-racemic-standard": [
+        "$.administrations[0].end",
+        "$.discharged_at",
+        "$.weight",
+        "predose",
+        "recheck",
+    ],
+    "sc-racemic": ["$.discharged_at", "$.weight", "discharge", "predose"],
+    "sl-kap": ["$.discharged_at", "discharge", "predose"],
+}
+
+
+@pytest.mark.parametrize(
+    ("protocol_id", "what"), [(p, what) for p, needed in NEEDED.items() for what in needed]
+)
+def test_each_needed_record_is_removed_and_reported(protocol_id: str, what: str) -> None:
+    """Every record a built-in protocol needs is one sessions_missing_a_record removes (Unsatisfiable if not)."""
+    protocol = get_protocol(protocol_id)
+    removed = sessions_missing_a_record(protocol).filter(lambda pair: pair[0] == what)
+
+    @settings(max_examples=5, deadline=None)
+    @given(removed)
+    def check(pair: tuple[str, Session]) -> None:
+        assert_removal_reported(what, check_session(pair[1], protocol), protocol)
+
+    check()
+
+
+def without_max_rate(protocol_id: str) -> Protocol:
+    """A built-in protocol whose infusions have no max_rate: only the observation needs their end."""
+    protocol = get_protocol(protocol_id)
+    return attrs.evolve(
+        protocol, doses=tuple(attrs.evolve(e, max_rate=None) for e in protocol.doses)
+    )
+
+
+def test_an_infusion_end_is_needed_where_observation_anchors_at_it() -> None:
+    """Without max_rate, the end is still needed (observation from the last end): INCOMPLETE at its path."""
+    protocol = without_max_rate("iv-racemic-standard")
+    observation = protocol.monitoring.min_observation
+    assert observation is not None
+    assert "last_administration_end" == observation.value.anchor.value
+    ends = sessions_missing_a_record(protocol).filter(lambda pair: pair[0].endswith(".end"))
+
+    @settings(max_examples=10, deadline=None)
+    @given(ends)
+    def check(pair: tuple[str, Session]) -> None:
+        what, session = pair
+        assert re.fullmatch(r"\$\.administrations\[\d+\]\.end", what)
         report = check_session(session, protocol)
-        assert report.status is not Status.COMPLIANT, what
-        if report.status is Status.INCOMPLETE:
-            assert report.not_evaluable, what
+        assert (Status.INCOMPLETE, []) == (report.status, report.codes())
+        assert what in [n.path for n in report.not_evaluable]
+        assert "monitoring.min_observation" in [n.check for n in report.not_evaluable]
+
+    check()
+
+
+def test_no_end_is_needed_where_no_check_reads_it() -> None:
+    """An infusion's end is not listed where neither max_rate nor an anchor at the end reads it."""
+    monitoring = get_protocol("im-kap").monitoring  # times from the last administration's start
+    assert all(
+        p is not None and p.value.anchor.value == "last_administration_start"
+        for p in (monitoring.recheck, monitoring.min_observation)
+    )
+    protocol = attrs.evolve(without_max_rate("iv-racemic-standard"), monitoring=monitoring)
+
+    @settings(max_examples=30, deadline=None)
+    @given(sessions_missing_a_record(protocol))
+    def check(pair: tuple[str, Session]) -> None:
+        assert not pair[0].endswith(".end")
+        assert_removal_reported(pair[0], check_session(pair[1], protocol), protocol)
 
     check()
 

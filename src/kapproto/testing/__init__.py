@@ -23,12 +23,19 @@ from kapproto.testing._basics import (
     timezones,
     unit_spellings,
 )
+from kapproto.testing._course_violations import (
+    course_violation_codes,
+    course_violations,
+    courses_missing_a_record,
+)
+from kapproto.testing._courses import courses
 from kapproto.testing._dosing import administrations, dose_limits, dose_specs
 from kapproto.testing._instruments import instrument_answers, instrument_responses
+from kapproto.testing._missing import sessions_missing_a_record
 from kapproto.testing._plans import plan_templates, step_windows
 from kapproto.testing._screening import facts, rulesets
 from kapproto.testing._sessions import sessions
-from kapproto.testing._violations import sessions_missing_a_record, violation_codes, violations
+from kapproto.testing._violations import violation_codes, violations
 
 __all__ = [
     # foundation
@@ -44,12 +51,16 @@ __all__ = [
     "administrations",
     "dose_limits",
     "dose_specs",
-    # sessions
+    # sessions and courses
     "sessions",
+    "courses",
     # violations
     "sessions_missing_a_record",
     "violation_codes",
     "violations",
+    "course_violation_codes",
+    "course_violations",
+    "courses_missing_a_record",
     # screening
     "facts",
     "rulesets",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -78,6 +79,7 @@ class _Plan:
     end: dt.datetime | None = None
     ids: tuple[str, str] = ("s-1", "p-1")
     extras: dict[str, Any] = attrs.Factory(dict)  # fields no check reads
+    named: Any = None  # the protocol the session names, if not ``protocol``
 
     def anchor(self, anchor: Any) -> dt.datetime:
         from kapproto._protocols import Anchor
@@ -96,7 +98,7 @@ class _Plan:
             id=self.ids[0],
             patient=self.ids[1],
             kind=SessionKind.DOSING,
-            protocol=self.protocol.ref,
+            protocol=self.named or self.protocol.ref,
             start=self.start,
             end=self.end,
             weight=_units.BODY_MASS.quantity(self.kg, "kg"),
@@ -184,9 +186,7 @@ def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
     """Amounts within every limit (per administration, session, first session, devices)."""
     entry = plan.entry
     if plan.device is not None:
-        most = entry.max_devices.value if entry.max_devices else _PLAUSIBLE_DEVICES
-        if plan.total is not None:
-            most = min(most, plan.total // plan.device)
+        most = _most_devices(plan, plan.total)
         fewest = max(1, -(-plan.low // plan.device))  # whole devices reaching `min`
         each = most if plan.per is None else min(most, plan.per // plan.device)
         if each < fewest:
@@ -199,13 +199,7 @@ def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
             if sum(counts) + n > most:
                 break
             counts.append(n)
-        return [
-            _Dose(
-                n * plan.device,
-                _spacing(entry) + draw(st.integers(0, 5)) if i else draw(st.integers(5, 20)),
-            )
-            for i, n in enumerate(counts)
-        ]
+        return _device_doses(draw, plan, counts)
     per = plan.per or _PLAUSIBLE_DOSE_TENTHS
     total = plan.total if plan.total is not None else 3 * per
     if min(per, total) < plan.low:
@@ -223,6 +217,24 @@ def _compliant_doses(draw: st.DrawFn, plan: _Plan) -> list[_Dose]:
         gap = draw(st.integers(5, 20) if not doses else st.integers(10, 40))
         doses.append(_Dose(draw(st.integers(plan.low, high)), gap))
     return doses
+
+
+def _most_devices(plan: _Plan, cap: int | None) -> int:
+    """The most whole devices a session may hold: ``max_devices``, and ``cap`` (tenths of a mg)."""
+    assert plan.device is not None
+    entry = plan.entry
+    most: int = entry.max_devices.value if entry.max_devices else _PLAUSIBLE_DEVICES
+    return most if cap is None else min(most, cap // plan.device)
+
+
+def _device_doses(draw: st.DrawFn, plan: _Plan, counts: list[int]) -> list[_Dose]:
+    """One administration of ``n`` devices for each ``n``, spaced as the entry asks."""
+    assert plan.device is not None
+    spacing = _spacing(plan.entry)
+    return [
+        _Dose(n * plan.device, spacing + draw(st.integers(0, 5)) if i else draw(st.integers(5, 20)))
+        for i, n in enumerate(counts)
+    ]
 
 
 def _is_infusion(entry: Any) -> bool:
@@ -301,12 +313,19 @@ def _draw_plan(
     *,
     entries: Any = None,
     doses: Any = None,
+    first: dt.datetime | None = None,
 ) -> _Plan:
-    """A compliant plan; ``doses`` (``(draw, plan) -> [_Dose]``) replaces the compliant amounts."""
+    """A compliant plan; ``doses`` (``(draw, plan) -> [_Dose]``) replaces the compliant amounts.
+
+    ``first`` fixes when the first administration starts (a course's dosing time).
+    """
     candidates = list(entries if entries is not None else protocol.doses)
     entry = draw(st.sampled_from(candidates))
     plan = _entry_context(draw, protocol, entry)
-    _administer(draw, plan, (doses or _compliant_doses)(draw, plan))
+    planned = (doses or _compliant_doses)(draw, plan)
+    if first is not None:
+        plan.start = first - _minutes(planned[0].offset)
+    _administer(draw, plan, planned)
     first = min(a.start for a in plan.administrations)
     plan.vitals["predose"] = _bp(
         draw, first - _minutes(draw(st.integers(1, int((first - plan.start) / _minutes(1))))), plan
@@ -361,6 +380,14 @@ def _extras(draw: st.DrawFn, plan: _Plan) -> dict[str, Any]:
     return extras
 
 
+def _any_builtin(strategy: Callable[[str], st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """``strategy(id)`` for a built-in protocol id drawn at random."""
+    from kapproto._catalog import Catalog
+
+    ids = sorted({pid for pid, _ in Catalog.builtin().protocols.entries})
+    return st.sampled_from(ids).flatmap(strategy)
+
+
 def sessions(protocol: Any = None) -> st.SearchStrategy[Any]:
     """Dosing :class:`~kapproto.Session` records that comply with ``protocol``.
 
@@ -394,10 +421,7 @@ def sessions(protocol: Any = None) -> st.SearchStrategy[Any]:
         >>> test_compliant()
     """
     if protocol is None:
-        from kapproto._catalog import Catalog
-
-        ids = sorted({pid for pid, _ in Catalog.builtin().protocols.entries})
-        return st.sampled_from(ids).flatmap(sessions)
+        return _any_builtin(sessions)
     chosen = _protocol(protocol)
 
     @st.composite
