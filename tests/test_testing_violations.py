@@ -43,9 +43,8 @@ KAP_WEEKLY = ("assessment.missing", "integration.late", "integration.missing")
 # Every code each built-in protocol can be made to show, by the session alone
 # (violations) or only in a course (course_violations). Pinned, so that a code
 # dropped or added is a deliberate change.
-# A session naming another protocol: every protocol, once the catalogue has
-# the code (it is being added alongside this table).
-EVERYWHERE = tuple(c for c in ("protocol.mismatch",) if c in finding_catalogue())
+# A session naming another protocol: every protocol.
+EVERYWHERE = ("protocol.mismatch",)
 RACEMIC = (
     *EVERYWHERE,
     "assessment.suicidal_ideation",
