@@ -253,6 +253,7 @@ def groups() -> list[Group]:
     float_text = json.dumps(float_doc)
     decoder = msgspec.json.Decoder(_MSession)
     parsed = loads(text)
+    float_parsed = json.loads(float_text)
     # warm up, and check every parser accepts its document
     session = from_json(text, Session)
     assert _json_conv.loads(float_text, _ASession) == _orjson_conv.loads(float_text, _ASession)
@@ -271,6 +272,9 @@ def groups() -> list[Group]:
         "  part: json.loads (stdlib, no checks)": lambda: json.loads(text),
         "  part: kapproto.loads (strict JSON)": lambda: loads(text),
         "  part: kapproto from_dict (parsed doc)": lambda: from_dict(parsed, Session),
+        "  part: attrs + cattrs structure (parsed doc)": lambda: _json_conv.structure(
+            float_parsed, _ASession
+        ),
     }
     parse = Group(
         "parse a dosing-session document (3 administrations, 8 vitals, 1 assessment)",

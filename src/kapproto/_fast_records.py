@@ -121,7 +121,8 @@ def _parse(w: _Writer, conv: cattrs.Converter, tp: Any, indent: int) -> bool:
             indent,
             "if type(v) is not str: raise _GiveUp",
             "v = _fromiso(v)",
-            "if v.utcoffset() is None: raise _GiveUp",
+            # fromisoformat gives a fixed-offset timezone or none at all
+            "if v.tzinfo is None: raise _GiveUp",
         )
         return True
     elif _str_enum(inner):
