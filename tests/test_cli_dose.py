@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -424,3 +425,21 @@ def test_medication_default_kept(
     code, out, err = run(capsys, "dose", *args)
     assert (expected, "") == (code, err)
     assert text in out
+
+
+def test_per_kg_first_session_limit_without_weight_is_not_evaluable(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A per-kg first-session limit with no --weight is never 'within every limit'."""
+    protocol = tmp_path / "fs.toml"
+    protocol.write_text(
+        'id = "clinic-fs"\nversion = "1"\ntitle = "t"\n[[doses]]\nroute = "intramuscular"\n'
+        'session_max = "100 mg"\nfirst_session_max = "0.25 mg/kg"\n',
+        encoding="utf-8",
+    )
+    argv = ("dose", "--route", "intramuscular", "--dose", "40 mg", "--protocol", str(protocol))
+    code, out, _ = run(capsys, *argv)
+    assert 3 == code
+    assert "within every limit" not in out
+    assert "not evaluable: dose.first_session_max: first_session_max is per body mass" in out
+    assert 0 == run(capsys, *argv, "--weight", "200 kg", "--first-session")[0]

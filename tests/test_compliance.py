@@ -885,3 +885,38 @@ def test_course_session_naming_a_third_protocol_is_flagged_at_its_path() -> None
         (f.code, f.path) for f in report.findings
     ]
     assert Status.COMPLIANT is report.status
+
+
+def test_per_kg_first_session_limit_without_weight_or_course_is_not_evaluable() -> None:
+    """A per-kg first-session limit with no weight and no course is never passed."""
+    from kapproto import Protocol
+
+    protocol = Protocol.from_dict(
+        {
+            "id": "clinic-fs",
+            "version": "1",
+            "title": "per-kg first session",
+            "doses": [
+                {
+                    "route": "intramuscular",
+                    "formulations": ["solution_for_injection"],
+                    "session_max": "100 mg",
+                    "first_session_max": "0.25 mg/kg",
+                }
+            ],
+        }
+    )
+    data = {**example("im-session.json"), "protocol": {"id": "clinic-fs", "version": "1"}}
+    no_weight = check_session(from_dict({**data, "weight": None}, Session), protocol)
+    assert (Status.INCOMPLETE, []) == (no_weight.status, no_weight.codes())
+    assert [("dose.first_session_max", "$.weight")] == [
+        (n.check, n.path) for n in no_weight.not_evaluable
+    ]
+    weighed = check_session(from_dict(data, Session), protocol)  # 40 mg > 0.25 mg/kg x 80 kg
+    assert [("dose.first_session_max", "$.administrations")] == [
+        (n.check, n.path) for n in weighed.not_evaluable
+    ]
+    light = check_session(
+        from_dict({**data, "weight": {"value": 200, "unit": "kg"}}, Session), protocol
+    )
+    assert (Status.COMPLIANT, ()) == (light.status, tuple(light.not_evaluable))

@@ -15,7 +15,7 @@ import attrs
 
 from kapproto._compliance_report import ComplianceReport, NotEvaluable, Status, _Results
 from kapproto._courses import Course
-from kapproto._dose_checks import DoseCheck, check_dose_limits
+from kapproto._dose_checks import DoseCheck, check_dose_limits, first_session_unknown
 from kapproto._findings import Finding, Severity, finding
 from kapproto._monitoring import _check_monitoring
 from kapproto._protocols import Protocol
@@ -71,19 +71,15 @@ def _check_doses(
         out.unset(check)
     if first_session is None:
         # Without the course nobody knows whether this is the first dosing session.
-        # A total within the first-session limit passes either way; one above it
-        # cannot be judged, and is never passed.
-        as_first = check_dose_limits(
-            session.administrations, protocol.doses, weight=session.weight, first_session=True
-        )
-        for f in as_first.findings:
-            if f.code == "dose.above_first_session_max":
-                out.missing(
-                    "dose.first_session_max",
-                    "$.administrations",
-                    f"{f.message}; without the course it is unknown whether this is the "
-                    "first dosing session",
-                )
+        # A total within the first-session limit passes either way; one above it,
+        # or a per-kg one without a weight, cannot be judged, and is never passed.
+        for check, path, reason in first_session_unknown(
+            session.administrations,
+            protocol.doses,
+            weight=session.weight,
+            why="without the course it is unknown whether this is the first dosing session",
+        ):
+            out.missing(check, path, reason)
 
 
 def _check_schedule(session: Session, protocol: Protocol, course: Course, out: _Results) -> None:

@@ -227,7 +227,9 @@ def first_session_unknown(
 
     Returns:
         One entry, at ``$.administrations``, for each first-session limit the
-        session would break as its course's first dosing session.
+        session would break as its course's first dosing session, and one at
+        ``$.weight`` for a per-kg first-session limit it cannot judge without
+        a weight.
 
     Example:
         >>> from kapproto import Session, from_json, get_protocol
@@ -242,11 +244,18 @@ def first_session_unknown(
         ['session total 84 mg is above first_session_max 56 mg; no course']
     """
     as_first = check_dose_limits(administrations, limits, weight=weight, first_session=True)
-    return tuple(
+    above = [
         NotEvaluable("dose.first_session_max", "$.administrations", f"{f.message}; {why}")
         for f in as_first.findings
         if f.code == "dose.above_first_session_max"
-    )
+    ]
+    # a per-kg first-session limit without a weight cannot be judged either way
+    unknown = [
+        NotEvaluable("dose.first_session_max", n.path, f"{n.reason}; {why}")
+        for n in as_first.not_evaluable
+        if n.check == "dose.above_first_session_max"
+    ]
+    return tuple(above + unknown)
 
 
 @cache
