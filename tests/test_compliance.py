@@ -920,3 +920,18 @@ def test_per_kg_first_session_limit_without_weight_or_course_is_not_evaluable() 
         from_dict({**data, "weight": {"value": 200, "unit": "kg"}}, Session), protocol
     )
     assert (Status.COMPLIANT, ()) == (light.status, tuple(light.not_evaluable))
+
+
+def test_a_window_past_year_9999_is_a_validation_error() -> None:
+    """A dose at 9999-12-31T23:30Z has a recheck window past the datetime range: bad input."""
+    text = json.dumps(example("im-session.json"))
+    for old, new in (("2026-03-02T09:", "9999-12-31T22:"), ("2026-03-02T11:", "9999-12-31T23:")):
+        text = text.replace(old, new)
+    data = json.loads(text.replace("-07:00", "+00:00"))
+    data.update(end="9999-12-31T23:59:00+00:00", discharged_at="9999-12-31T23:59:00+00:00")
+    data["administrations"][0]["start"] = "9999-12-31T23:30:00+00:00"
+    data["vitals"] = [v for v in data["vitals"] if v["time"] < "9999-12-31T23:30"]
+    session = from_dict(data, Session)
+    with pytest.raises(ValidationError) as info:
+        check_session(session, get_protocol("im-kap"))
+    assert "outside the dates a datetime can hold" in str(info.value)

@@ -8,7 +8,9 @@ missing path and the report says ``incomplete``, never ``compliant``), or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -315,7 +317,25 @@ def check_session(
     del catalog
     _require_checkable(session, course)
     expected = frozenset({protocol.ref})
-    return _session_results(session, protocol, course, expected).report(protocol, session.id)
+    with _within_datetime_range():
+        return _session_results(session, protocol, course, expected).report(protocol, session.id)
+
+
+@contextlib.contextmanager
+def _within_datetime_range() -> Iterator[None]:
+    """Turn a protocol window that runs past year 9999 (or before year 1) into a ValidationError.
+
+    A record's times may lie anywhere datetime can hold them; a protocol's
+    windows (at most 150 years, see ``LONGEST_DURATION``) added to a time at
+    the very end of that range cannot be placed on the calendar.
+    """
+    try:
+        yield
+    except OverflowError:
+        raise ValidationError(
+            "a protocol window from one of the record's times runs outside the dates "
+            "a datetime can hold (years 1 to 9999); the record cannot be checked"
+        ) from None
 
 
 def _check_integration(course: Course, protocol: Protocol, catalog: Any, out: _Results) -> None:
@@ -370,6 +390,11 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
         >>> report.status, report.codes()
         (<Status.COMPLIANT: 'compliant'>, [])
     """
+    with _within_datetime_range():
+        return _course_results(course, protocol, catalog).report(protocol, course.id)
+
+
+def _course_results(course: Course, protocol: Protocol, catalog: Any) -> _Results:
     out = _Results()
     if course.protocol != protocol.ref:
         out.course_findings.append(
@@ -381,4 +406,4 @@ def check_course(course: Course, protocol: Protocol, *, catalog: Any = None) -> 
         if id(session) in effective:
             out.merge(_session_results(session, protocol, course, expected), f"$.sessions[{i}]")
     _check_integration(course, protocol, catalog, out)
-    return out.report(protocol, course.id)
+    return out
