@@ -223,3 +223,29 @@ def test_instant_at_the_end_of_the_datetime_range_is_a_kapproto_error() -> None:
     assert "cannot be placed in UTC" in str(err.value)
     fixed = late.replace(tzinfo=dt.timezone(dt.timedelta(hours=-7)))
     assert instant(fixed) is fixed  # a fixed offset needs no conversion
+
+
+def test_loads_takes_a_str_subclass() -> None:
+    """A str subclass is JSON text like any str."""
+
+    class Text(str):
+        pass
+
+    assert Reference("im-kap", "1") == from_json(
+        Text('{"id": "im-kap", "version": "1"}'), Reference
+    )
+
+
+def test_an_answer_given_as_a_list_subclass_is_frozen() -> None:
+    """Every list among the answers, a subclass too, becomes a tuple: the response stays hashable."""
+    from kapproto.instruments import InstrumentResponse
+    from kapproto.instruments._responses import _freeze_answers
+
+    class Answers(list[int]):
+        pass
+
+    assert (1, (2, 3)) == _freeze_answers([1, Answers([2, 3])])
+    assert type(_freeze_answers([1, Answers([2, 3])])[1]) is tuple
+    moment = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    response = InstrumentResponse("phq9", moment, Answers([0] * 9))
+    assert isinstance(hash(response), int)

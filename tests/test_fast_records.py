@@ -352,3 +352,49 @@ def test_administration_enum_converters_are_skipped_only_because_they_return_mem
     with full_path_only():
         assert got == from_dict(doc, Administration)
     assert got.basis.value == "base"  # the default factory ran, after the fields it reads
+
+
+def test_a_users_own_hooks_are_used_with_the_fast_path_on() -> None:
+    """A converter configured by kapproto, then given its own str and datetime hooks, uses them.
+
+    The generated code writes the valid case inline only for kapproto's own
+    hooks; anything a user registers is called as it is.
+    """
+    import cattrs
+
+    from kapproto.serialization import configure_converter
+    from kapproto.units import Mass, quantity
+
+    def utc(value: Any, _: Any) -> dt.datetime:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+    def build() -> cattrs.Converter:
+        conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+        configure_converter(conv)
+        conv.register_structure_hook(dt.datetime, utc)
+        conv.register_structure_hook(str, lambda v, _: v.strip())
+        conv.register_structure_hook_func(lambda t: t == Mass, lambda v, _: quantity(f"{v} mg"))
+        return conv
+
+    vitals = {"time": "2026-03-02T09:00:00-07:00", "heart_rate": {"value": 72, "unit": "/min"}}
+    ref = {"id": " im-kap ", "version": "1"}
+    adm = {
+        "id": "a1",
+        "medication": "ketamine",
+        "route": "intramuscular",
+        "formulation": "solution_for_injection",
+        "amount": 40,
+        "start": "2026-03-02T09:10:00-07:00",
+    }
+    fast = build()
+    got = (fast.structure(vitals, VitalSigns), fast.structure(ref, Reference))
+    got_adm = fast.structure(adm, Administration)
+    with full_path_only():
+        full = build()
+        expected = (full.structure(vitals, VitalSigns), full.structure(ref, Reference))
+        expected_adm = full.structure(adm, Administration)
+    assert got == expected
+    assert got_adm == expected_adm
+    assert got[0].time.tzinfo is dt.UTC
+    assert got[1].id == "im-kap"
+    assert got_adm.amount.magnitude == 40.0

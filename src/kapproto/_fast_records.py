@@ -33,6 +33,7 @@ import cattrs
 
 from kapproto import units as _units
 from kapproto._documents import _DOCUMENTS, _KIND_OF
+from kapproto._hook_marks import is_builtin
 from kapproto._quantity_hooks import kind_factors, unit_factor
 from kapproto._validators import aware, text
 
@@ -108,6 +109,11 @@ def _parse(w: _Writer, conv: cattrs.Converter, tp: Any, indent: int) -> bool:
     datetime (or ``None`` where the type allows it).
     """
     inner, optional = _optional(tp)
+    if not _builtin(conv, tp, inner, optional):
+        # a hook the user registered: called as it is, for the whole type
+        hook = conv.get_structure_hook(tp)
+        w.add(indent, f"v = {w.name('hook', hook)}(v, {w.name('type', tp)})")
+        return False
     if optional:
         w.add(indent, "if v is not None:")
         indent += 1
@@ -149,7 +155,7 @@ def _parse(w: _Writer, conv: cattrs.Converter, tp: Any, indent: int) -> bool:
             "v._magnitude = m",
             f"v._units = {units}",
         )
-    elif get_origin(inner) is tuple and len(get_args(inner)) == 2 and get_args(inner)[1] is ...:
+    elif _tuple(inner):
         item = get_args(inner)[0]
         hook = conv.get_structure_hook(item)
         fast = getattr(hook, FAST_ATTRIBUTE, None)
@@ -167,6 +173,35 @@ def _parse(w: _Writer, conv: cattrs.Converter, tp: Any, indent: int) -> bool:
         else:
             w.add(indent, f"v = {w.name('hook', hook)}(v, {w.name('type', inner)})")
     return False
+
+
+_INLINE: Final = (str, bool, dt.datetime)
+
+
+def _builtin(conv: cattrs.Converter, tp: Any, inner: Any, optional: bool) -> bool:
+    """Whether the converter structures ``tp`` with kapproto's own hooks.
+
+    Only then may the generated code write their valid case inline; a type
+    the code does not write inline (records, other types) goes through the
+    converter's hook anyway. An optional type is kapproto's when its hook is
+    kapproto's or cattrs' own optional handling over kapproto's hook.
+    """
+    if not (inner in _INLINE or _str_enum(inner) or _kind(inner) is not None or _tuple(inner)):
+        return True  # written as a call of the converter's hook
+    if not is_builtin(conv.get_structure_hook(inner)):
+        return False
+    if not optional:
+        return True
+    outer = conv.get_structure_hook(tp)
+    return is_builtin(outer) or getattr(outer, "__func__", None) is _STRUCTURE_OPTIONAL
+
+
+_STRUCTURE_OPTIONAL: Final = getattr(cattrs.BaseConverter, "_structure_optional", None)
+
+
+def _tuple(tp: Any) -> bool:
+    """``tuple[X, ...]``."""
+    return get_origin(tp) is tuple and len(get_args(tp)) == 2 and get_args(tp)[1] is ...
 
 
 def _compilable(cls: type) -> bool:
@@ -227,11 +262,12 @@ def _compile(cls: type, conv: cattrs.Converter) -> Callable[[Any], Any]:
                 w.add(2, f"v = {factory}({arg})")
             else:
                 w.add(2, f"v = {w.name('default', a.default)}")
-            _convert(w, a, field, 2, parsed=False)
+            _convert(w, a, field, 2, source="default")
             w.add(1, "else:")
             given = 2
         made_aware = _parse(w, conv, a.type, given)
-        _convert(w, a, field, given, parsed=True)
+        inline = _builtin(conv, a.type, *_optional(a.type))
+        _convert(w, a, field, given, source="inline" if inline else "hook")
         check = _validate(w, a, field, f"v{i}", made_aware)
         if check:
             w.add(1, f"v{i} = v")
@@ -288,30 +324,31 @@ def _returns_members(converter: Any, tp: Any) -> bool:
         return False
 
 
-def _convert(w: _Writer, a: attrs.Attribute[Any], field: str, indent: int, *, parsed: bool) -> None:
+def _convert(w: _Writer, a: attrs.Attribute[Any], field: str, indent: int, *, source: str) -> None:
     """Write the field's attrs converter, unless the value is already what it would return.
 
-    ``parsed``: the value came from the JSON (else it is the field's default).
+    ``source`` says where the value came from: ``"inline"`` (the JSON, parsed
+    by code written here: an enum member, a canonical quantity), ``"hook"``
+    (the JSON, through a converter hook: anything) or ``"default"``.
     """
     converter = a.converter
     if converter is None:
         return
     inner, optional = _optional(a.type)
-    if parsed and _returns_members(converter, inner):
+    kind, none_passes = a.metadata.get(_units._KIND_METADATA, (None, False))
+    if source == "inline" and _returns_members(converter, inner):
         if not optional:
             return
         w.add(indent, "if v is None:")  # what the converter makes of None is up to it
         indent += 1
-    kind, none_passes = a.metadata.get(_units._KIND_METADATA, (None, False))
-    if kind is not None and kind is _kind(inner):
+    elif source == "inline" and kind is not None and kind is _kind(inner):
         # the converter returns a canonical quantity as it is, and None if it may
-        if parsed:
-            if not optional or none_passes:
-                return
-            w.add(indent, "if v is None:")
-            indent += 1
-        elif none_passes and a.default is None:
+        if not optional or none_passes:
             return
+        w.add(indent, "if v is None:")
+        indent += 1
+    elif source == "default" and kind is not None and none_passes and a.default is None:
+        return
     # an attrs.Converter may also take the instance and the field, in that order
     args = ["v"]
     if getattr(converter, "takes_self", False):

@@ -29,6 +29,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 from kapproto import _fast_records
 from kapproto import units as _units
 from kapproto._documents import _DOCUMENTS, _KIND_OF, _upgrade
+from kapproto._hook_marks import mark_builtin
 from kapproto.exceptions import KapprotoError, ValidationError, join_path
 
 # --------------------------------------------------------------------------
@@ -63,6 +64,7 @@ def _strict_str(value: object, _: object) -> str:
     return value
 
 
+@mark_builtin
 def _strict_bool(value: object, _: object) -> bool:
     if not isinstance(value, bool):
         raise ValidationError(f"expected true or false, got {value!r}")
@@ -72,6 +74,7 @@ def _strict_bool(value: object, _: object) -> bool:
 _fromisoformat = _dt.datetime.fromisoformat
 
 
+@mark_builtin
 def _structure_datetime(value: object, _: object) -> _dt.datetime:
     if type(value) is str:  # the hot path: an ISO string with an offset
         try:
@@ -129,6 +132,7 @@ def _is_enum(tp: object) -> bool:
 _BY_VALUE: dict[type, dict[object, enum.Enum]] = {}
 
 
+@mark_builtin
 def _structure_enum(value: object, tp: Any) -> enum.Enum:
     """Any enum: a member by its value (the hot path), else :func:`_enum_hook`'s checks."""
     try:
@@ -143,6 +147,7 @@ def _enum_hook(tp: type[enum.Enum]) -> Callable[[object, object], enum.Enum]:
     _BY_VALUE[tp] = by_value
     allowed = ", ".join(repr(v) for v in by_value)
 
+    @mark_builtin
     def structure(value: object, _: object) -> enum.Enum:
         if isinstance(value, tp):
             return value
@@ -166,6 +171,7 @@ def _primitive(
     """
     builtins = (str, int, float)
 
+    @mark_builtin
     def structure(value: object, tp: object) -> object:
         if tp not in builtins and _is_enum(tp):
             return _enum_hook(tp)(value, tp)
@@ -290,6 +296,7 @@ def _collection_structure(
         make = _ARRAYS.get(origin)
         item_hook: list[Callable[[Any, Any], Any]] = []  # resolved on first use
 
+        @mark_builtin
         def structure(value: object, _: object) -> Any:
             if type(value) is list and fixed is None and make is not None:
                 # hot path: every item valid; on any failure, the path below reports them all

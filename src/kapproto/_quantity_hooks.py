@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from kapproto import units as _units
+from kapproto._hook_marks import mark_builtin
 from kapproto.exceptions import KapprotoError, ValidationError
 
 
@@ -78,6 +79,7 @@ def _quantity_hooks(
 
     factors = kind_factors(kind)
 
+    @mark_builtin
     def structure(value: object, _: object) -> Any:
         # Fast path: {"value": <finite float or exact int>, "unit": <a spelling seen before>}.
         if type(value) is dict and len(value) == 2:

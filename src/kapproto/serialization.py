@@ -297,7 +297,7 @@ def loads(text: str | bytes) -> Any:
         kapproto.exceptions.ValidationError: $.vitals[0].spo2: duplicate key 'spo2' in a JSON object; each key may appear once
     """
     try:
-        return _STRICT.decode(text if type(text) is str else _text(text))
+        return _STRICT.decode(text if isinstance(text, str) else _text(text))
     except _NotJSON:
         try:
             problems = _locate(text)

@@ -27,7 +27,7 @@ def _freeze_answer(value: object) -> object:
 
 def _freeze_answers(value: object) -> object:
     """Lists become tuples and mappings read-only, so a response is an immutable value."""
-    if type(value) is list and list not in set(map(type, value)):
+    if type(value) is list and not any(issubclass(t, list) for t in set(map(type, value))):
         return tuple(value)  # the common case: no answer is itself a list
     if isinstance(value, Mapping):
         return FrozenMap({k: _freeze_answer(v) for k, v in value.items()})
