@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from kapproto import (
@@ -305,3 +306,42 @@ def test_course_outcome_applies_the_instrument_rules() -> None:
     assert outcome.response is True
     assert outcome.remission is True
     assert from_dict(doc, Course).outcome("gad7") is None
+
+
+def _python_session(**changes: Any) -> Session:
+    """The IM example session built from Python, with ``changes``."""
+    base = from_json((EXAMPLES / "im-session.json").read_text(), Session)
+    fields = {a.name: getattr(base, a.name) for a in attrs.fields(Session)}
+    fields.update(changes)
+    return Session(**fields)
+
+
+def test_a_session_built_from_python_takes_enum_values_as_strings() -> None:
+    """Kind and status given as their JSON strings become members, and their rules apply."""
+    session = _python_session(kind="dosing", status="final")
+    assert (SessionKind.DOSING, SessionStatus.FINAL) == (session.kind, session.status)
+    with pytest.raises(ValidationError) as info:
+        _python_session(status="amended")
+    assert "$.supersedes" in dict(info.value.problems)
+    with pytest.raises(ValidationError) as info:
+        _python_session(kind="dosnig")
+    assert "$.kind" in dict(info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("changes", "path"),
+    [
+        ({"withheld_reason": 5}, "$.withheld_reason"),
+        ({"notes": None}, "$.notes"),
+        ({"vitals": ({"time": "2026-03-02T09:00:00-07:00"},)}, "$.vitals[0]"),
+        ({"vitals": []}, "$.vitals"),
+        ({"protocol": {"id": "im-kap", "version": "1"}}, "$.protocol"),
+    ],
+)
+def test_a_session_built_from_python_with_wrong_types_is_a_validation_error(
+    changes: dict[str, Any], path: str
+) -> None:
+    """Values of the wrong type are refused at their path, never an AttributeError."""
+    with pytest.raises(ValidationError) as info:
+        _python_session(**changes)
+    assert path in dict(info.value.problems)

@@ -19,6 +19,7 @@ import cattrs
 from kapproto._administration import Administration
 from kapproto._findings import finding_catalogue
 from kapproto._limits import check_weight
+from kapproto._routes import coerce_enum
 from kapproto._validators import aware, instant, text
 from kapproto._vitals import VitalSigns
 from kapproto.exceptions import ValidationError
@@ -209,6 +210,16 @@ class Acknowledgement:
     time: dt.datetime = attrs.field(validator=aware)
 
 
+def _to_kind(value: object) -> SessionKind:
+    """Convert, as an attrs converter, a session's ``kind`` (a member or its value)."""
+    return coerce_enum(SessionKind, value, "kind")
+
+
+def _to_status(value: object) -> SessionStatus:
+    """Convert, as an attrs converter, a session's ``status`` (a member or its value)."""
+    return coerce_enum(SessionStatus, value, "status")
+
+
 def _weight(instance: Any, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None:
         check_weight(value, path="$.weight")
@@ -250,8 +261,8 @@ class Session:
 
     id: str = attrs.field(validator=text)
     patient: str = attrs.field(validator=text)
-    kind: SessionKind
-    status: SessionStatus = SessionStatus.FINAL
+    kind: SessionKind = attrs.field(converter=_to_kind)
+    status: SessionStatus = attrs.field(default=SessionStatus.FINAL, converter=_to_status)
     supersedes: str | None = None
     protocol: Reference | None = None
     start: dt.datetime = attrs.field(validator=aware)
@@ -267,8 +278,34 @@ class Session:
     notes: str = ""
 
     def __attrs_post_init__(self) -> None:
-        if not self._plainly_valid():
+        try:
+            valid = self._plainly_valid()
+        except (AttributeError, TypeError):  # a record built from Python with odd values
+            valid = False
+        if not valid:
+            self._refuse_types()
             self._refuse(instant(self.start), instant(self.end))
+
+    def _refuse_types(self) -> None:
+        """Raise, naming each, for values of the wrong type (possible only from Python)."""
+        problems: list[tuple[str, str]] = []
+        for name, tp in _RECORD_TUPLES:
+            items = getattr(self, name)
+            if type(items) is not tuple:
+                problems.append((f"$.{name}", f"expected a tuple of {tp.__name__}, got {items!r}"))
+                continue
+            for i, item in enumerate(items):
+                if not isinstance(item, tp):
+                    problems.append((f"$.{name}[{i}]", f"expected a {tp.__name__}, got {item!r}"))
+        for name in ("supersedes", "withheld_reason", "notes"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) or (value is None and name != "notes")):
+                problems.append((f"$.{name}", f"{name}={value!r} must be a string"))
+        protocol: object = self.protocol
+        if protocol is not None and not isinstance(protocol, Reference):
+            problems.append(("$.protocol", f"expected a Reference, got {protocol!r}"))
+        if problems:
+            raise ValidationError(problems=problems)
 
     def _plainly_valid(self) -> bool:
         """The common case, checked without building messages; :meth:`_refuse` says the rest.
@@ -276,6 +313,18 @@ class Session:
         ``start`` is taken at a fixed offset (:func:`instant`), so subtracting
         it from any aware time measures real time, whatever zone that time is in.
         """
+        if not (
+            type(self.administrations) is tuple
+            and type(self.vitals) is tuple
+            and type(self.assessments) is tuple
+            and type(self.adverse_events) is tuple
+            and type(self.acknowledgements) is tuple
+            and type(self.notes) is str
+            and (self.supersedes is None or type(self.supersedes) is str)
+            and (self.withheld_reason is None or type(self.withheld_reason) is str)
+            and (self.protocol is None or type(self.protocol) is Reference)
+        ):
+            return False  # only from Python: a list for a tuple, a value of another type
         start = instant(self.start)
         span = instant(self.end) - start
         zero = _ZERO
@@ -392,6 +441,15 @@ class Session:
 
 
 _ZERO = dt.timedelta(0)
+
+# the record tuples of a session and the type of their items
+_RECORD_TUPLES: tuple[tuple[str, type], ...] = (
+    ("administrations", Administration),
+    ("vitals", VitalSigns),
+    ("assessments", InstrumentResponse),
+    ("adverse_events", AdverseEvent),
+    ("acknowledgements", Acknowledgement),
+)
 
 
 def _fill_administration_ids(conv: cattrs.Converter) -> None:
