@@ -24,6 +24,7 @@ from typing import Final
 
 import attrs
 
+from kapproto import units as _units
 from kapproto._data import load_data
 from kapproto.exceptions import KapprotoError, UnitError, ValidationError
 from kapproto.units import (
@@ -60,7 +61,7 @@ RATE_KINDS: Final = (MASS_RATE, DOSE_RATE_PER_BODY_MASS, 1.0 / 60.0)
 """A rate bound's kinds: mg/kg/h x kg is mg/h, 1/60 of it mg/min."""
 
 
-EXACT: Final = Context(prec=400, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+EXACT: Final = _units._EXACT
 """The decimal context of limit arithmetic, in which a rounded magnitude and a sum of them are exact.
 
 A finite float is below 1.8e308 and no resolution is finer than 0.001, so a

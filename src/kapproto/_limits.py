@@ -33,7 +33,7 @@ from kapproto._bounds import (
     quantity_text,
     round_to,
 )
-from kapproto._params import Parameter, parse_parameter
+from kapproto._params import Parameter, kind_parameter, parse_parameter
 from kapproto._routes import (
     Basis,
     Formulation,
@@ -127,6 +127,18 @@ def _device_amount_problem(amount: Quantity) -> str | None:
     )
 
 
+def _device_amount_parameter(param: object) -> Parameter[Quantity] | None:
+    """``device_amount`` in mg, whether read from a file or built in Python (an attrs converter)."""
+    result: Parameter[Quantity] | None = kind_parameter(param, MASS, "device_amount")
+    return result
+
+
+def _device_spacing_parameter(param: object) -> Parameter[Quantity] | None:
+    """``device_spacing`` in min, whether read from a file or built in Python (an attrs converter)."""
+    result: Parameter[Quantity] | None = kind_parameter(param, DURATION, "device_spacing")
+    return result
+
+
 def _count(raw: object, path: str) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
         raise ProtocolError(f"expected a whole number of at least 1, got {raw!r}", path=path)
@@ -206,23 +218,19 @@ class DoseLimits:
     per_administration_max: Parameter[DoseBound] | None = None
     session_max: Parameter[DoseBound] | None = None
     first_session_max: Parameter[DoseBound] | None = None
-    device_amount: Parameter[Quantity] | None = None
+    device_amount: Parameter[Quantity] | None = attrs.field(
+        default=None, converter=_device_amount_parameter
+    )
     max_devices: Parameter[int] | None = None
-    device_spacing: Parameter[Quantity] | None = None
+    device_spacing: Parameter[Quantity] | None = attrs.field(
+        default=None, converter=_device_spacing_parameter
+    )
     max_rate: Parameter[DoseBound] | None = None
     _devices: dict[Formulation, Parameter[Quantity] | None] = attrs.field(
         init=False, repr=False, eq=False, factory=dict
     )
 
     def __attrs_post_init__(self) -> None:
-        # quantities built in Python are held in their kind's canonical unit,
-        # as a file's are: a spacing of 1 h is 60 min, and a bare 5 is refused
-        for name, kind in (("device_amount", MASS), ("device_spacing", DURATION)):
-            param = getattr(self, name)
-            if param is not None:
-                value = kind.check(param.value, name=name, path=f"$.{name}")
-                if value is not param.value:
-                    object.__setattr__(self, name, attrs.evolve(param, value=value))
         count = self.max_devices
         if count is not None and (type(count.value) is not int or count.value < 1):
             raise ValidationError(

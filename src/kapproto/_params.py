@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from kapproto.exceptions import KapprotoError, ProtocolError
+from kapproto.units import Kind
 
 __all__ = ["Confidence", "Parameter", "parse_parameter", "provenance"]
 
@@ -63,6 +64,28 @@ class Parameter(Generic[T]):
     def cite(self, name: str) -> str:
         """A short text naming the parameter and its source, for findings."""
         return f"{name} ({self.source})" if self.source else name
+
+
+def kind_parameter(param: object, kind: Kind, name: str) -> Any:
+    """``param``, a :class:`Parameter` or ``None``, with its value in ``kind``'s canonical unit.
+
+    The body of attrs converters for parameter fields that hold a quantity
+    (:func:`~kapproto.units.kind_field` for a quantity wrapped in a
+    :class:`Parameter`), so one built in Python holds its value as one read
+    from a file does (``1 h`` as 60 min).
+
+    Raises:
+        ProtocolError: Not a :class:`Parameter`, at ``$.<name>``.
+        UnitError: Its value is not a quantity of ``kind`` (a bare number, a
+            unit of another kind), at ``$.<name>``.
+    """
+    if param is None:
+        return None
+    path = f"$.{name}"
+    if not isinstance(param, Parameter):
+        raise ProtocolError(f"expected a Parameter or None, got {param!r}", path=path)
+    value = kind.check(param.value, name=name, path=path)
+    return param if value is param.value else attrs.evolve(param, value=value)
 
 
 _KEYS = frozenset({"value", "source", "confidence"})

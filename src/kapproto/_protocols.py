@@ -21,7 +21,7 @@ import attrs
 from kapproto._bounds import quantity_text
 from kapproto._data import read_document
 from kapproto._limits import DoseLimits
-from kapproto._params import Parameter
+from kapproto._params import Parameter, kind_parameter
 from kapproto._sessions import Reference
 from kapproto._vitals import vital_ranges
 from kapproto.exceptions import KapprotoError, ProtocolError
@@ -180,19 +180,10 @@ class Monitoring:
     pulse_oximetry: Parameter[bool] | None = None
 
 
-def _duration_parameter(param: Parameter[Any] | None) -> Parameter[Duration] | None:
-    """``param`` with its value as a DURATION in min (an attrs converter).
-
-    Raises:
-        ProtocolError: Not a :class:`~kapproto._params.Parameter`.
-        UnitError: Its value is not a duration.
-    """
-    if param is None:
-        return None
-    if not isinstance(param, Parameter):
-        raise ProtocolError(f"expected a Parameter or None, got {param!r}", path="$.min_interval")
-    checked = DURATION.check(param.value, name="min_interval", path="$.min_interval")
-    return param if checked is param.value else attrs.evolve(param, value=checked)
+def _duration_parameter(param: object) -> Parameter[Duration] | None:
+    """``min_interval`` in min, whether read from a file or built in Python (an attrs converter)."""
+    result: Parameter[Duration] | None = kind_parameter(param, DURATION, "min_interval")
+    return result
 
 
 @attrs.frozen

@@ -232,7 +232,7 @@ class Kind:
         # a context wide enough for any finite float: the default one (28
         # digits) cannot quantize 1e30 mg to 0.1 mg
         return Decimal(format(mag, ".12g")).quantize(
-            Decimal(self.resolution), rounding=ROUND_HALF_EVEN, context=_WIDE
+            Decimal(self.resolution), rounding=ROUND_HALF_EVEN, context=_EXACT
         )
 
     def quantity(self, value: float | str, unit: str | None = None) -> Quantity:
@@ -240,8 +240,9 @@ class Kind:
         return self.check(quantity(value, unit) if unit is not None else quantity(value))
 
 
-# Decimal context for Kind.round: 400 digits hold any finite float at 0.001 resolution
-_WIDE: Final = Context(prec=400, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# Decimal context for rounding magnitudes: 400 digits hold any finite float at
+# 0.001 resolution (kapproto._bounds.EXACT, which limit checks use, is this one)
+_EXACT: Final = Context(prec=400, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 # Units a kind refuses although pint would convert them: a dose is never written
 # in kg or lb, so "40 kg" for a dose is a typo to stop, not 40,000,000 mg. (A body
