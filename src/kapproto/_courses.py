@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from kapproto._bounds import round_to
+from kapproto._dose_checks import basis_factor
 from kapproto._routes import Basis
 from kapproto._sessions import Reference, Session, SessionKind, SessionStatus
 from kapproto._validators import instant, text
@@ -165,9 +166,7 @@ class Course:
         totals: dict[str, float] = {}
         for s in self.dosing_sessions:
             for adm in s.administrations:
-                mg = float(adm.amount.magnitude)
-                if adm.basis is Basis.HYDROCHLORIDE:
-                    mg /= adm.medication.info.hydrochloride_per_base.value
+                mg = float(adm.amount.magnitude) * basis_factor(adm, Basis.BASE)
                 key = adm.medication.value
                 totals[key] = totals.get(key, 0.0) + mg
         return {key: MASS.quantity(float(round_to(mg, MASS)), "mg") for key, mg in totals.items()}

@@ -268,13 +268,23 @@ def _labelled(formulation: Formulation) -> Basis:
     return formulation.basis
 
 
+def basis_factor(a: Administration, target: Basis) -> float:
+    """What to multiply ``a.amount`` by to count it as ``target`` (base or hydrochloride).
+
+    1 when ``a`` is recorded in ``target`` already; else the medication's
+    ``hydrochloride_per_base`` (``data/medications.toml``) or its inverse.
+    """
+    if a.basis is target:
+        return 1.0
+    ratio = a.medication.info.hydrochloride_per_base.value
+    return 1.0 / ratio if target is Basis.BASE else ratio
+
+
 def _in_limit_basis(a: Administration, entry: DoseLimits, amount: Decimal) -> Decimal:
     target = entry.basis or _labelled(a.formulation)
     if a.basis is target:
         return amount
-    ratio = a.medication.info.hydrochloride_per_base.value
-    factor = 1.0 / ratio if target is Basis.BASE else ratio
-    return round_to(a.amount.magnitude, MASS, factor)
+    return round_to(a.amount.magnitude, MASS, basis_factor(a, target))
 
 
 # Device counts are shown to 28 significant digits (70 mg of 28 mg devices: 2.5).
